@@ -1,0 +1,90 @@
+"""Configuration: defaults here, then instance/config.py, then QA_ENGINE_* environment variables."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "QA_ENGINE_"
+
+
+class Defaults:
+    """Values used when neither the instance file nor the environment says otherwise."""
+
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # None: SQLite file in the instance folder
+    # Flask-Login and sessions: our own server-side session records; the cookie only carries its id.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "qa_session"
+    PREFERRED_URL_SCHEME = "http"
+    # Over HTTPS: Secure + __Host- cookies and HSTS. Set QA_ENGINE_HTTPS=true behind TLS.
+    HTTPS = False
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+    # Request limits (Flask's own knobs; MAX_CONTENT_LENGTH is unset by default in Flask).
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    MAX_FORM_PARTS = 1000
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
+    # Login throttling: per IP (Flask-Limiter) and per account (database, shared by all servers).
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    INVITATION_LIFETIME = timedelta(hours=72)
+    PASSWORD_MIN_LENGTH = 12
+    # Argon2id parameters (RFC 9106 low-memory profile). Tests lower them.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en",)
+    AGENCY_NAME = "QA Engine"
+    TRUST_PROXY = False  # True behind one reverse proxy: honour X-Forwarded-For/Proto
+    TEMPLATES_DIR: str | None = None
+    RUBRICS_DIR: str | None = None
+
+
+def load(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The effective configuration: defaults, instance/config.py, environment, then explicit overrides."""
+    config = {key: getattr(Defaults, key) for key in dir(Defaults) if key.isupper()}
+    config.update(_from_instance_file(Path(instance_path) / "config.py"))
+    config.update(_from_environment(os.environ))
+    config.update(overrides or {})
+    return {key: _coerce(value, getattr(Defaults, key, None)) for key, value in config.items()}
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """Durations may be given in seconds (environment variables cannot carry a timedelta)."""
+    if isinstance(default, timedelta) and isinstance(value, int | float):
+        return timedelta(seconds=value)
+    return value
+
+
+def _from_instance_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - the operator's own file
+    return {key: value for key, value in namespace.items() if key.isupper()}
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """QA_ENGINE_X=value sets X; values that parse as JSON (numbers, true/false, lists) are parsed."""
+    config: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX) and not name.startswith(ENV_PREFIX + "TEST_"):
+            config[name.removeprefix(ENV_PREFIX)] = _parse(raw)
+    return config
+
+
+def _parse(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

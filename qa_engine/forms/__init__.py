@@ -1,0 +1,1 @@
+"""WTForms: the shape of input. Process rules live in services."""

@@ -1,0 +1,16 @@
+"""The tables. Importing this package registers every model on Base.metadata."""
+from qa_engine.models.audit import AuditEntry, AuditHead
+from qa_engine.models.programme import Programme
+from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "Institution",
+    "Invitation",
+    "LoginThrottle",
+    "Programme",
+    "User",
+    "UserRole",
+    "UserSession",
+]

@@ -1,0 +1,9 @@
+"""Blueprints: load, authorise, validate, call one service, commit once, redirect or render."""
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from qa_engine.views import admin, auth, main
+
+    for module in (main, auth, admin):
+        app.register_blueprint(module.bp)
