@@ -62,7 +62,11 @@ def verify(session: Session, batch: int = 2000) -> ChainBreak | None:
     """The first broken entry of the whole trail, or None when it verifies."""
     head = session.get(AuditHead, 1)
     anchor = (head.last_seq, head.last_hash) if head else None
-    return audit_chain.verify(_stream(session, batch), anchor)
+    stream = _stream(session, batch)
+    try:
+        return audit_chain.verify(stream, anchor)
+    finally:
+        stream.close()  # closes the server-side cursor when verification stops early
 
 
 def count(session: Session) -> int:
@@ -73,8 +77,12 @@ def count(session: Session) -> int:
 
 def _stream(session: Session, batch: int) -> Iterator[ChainEntry]:
     statement = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
-    for entry in session.scalars(statement):
-        yield _chain_entry(entry)
+    result = session.scalars(statement)
+    try:
+        for entry in result:
+            yield _chain_entry(entry)
+    finally:
+        result.close()
 
 
 def _chain_entry(entry: AuditEntry, hash_: str | None = None) -> ChainEntry:
