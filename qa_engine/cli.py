@@ -150,3 +150,7 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 def main() -> None:
     """Entry point of the console script."""
     cli.main(prog_name="qa-engine")
+
+
+if __name__ == "__main__":
+    main()

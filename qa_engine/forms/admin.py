@@ -1,7 +1,7 @@
 """Administration forms: institutions and accounts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField, SubmitField, widgets
+from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField, widgets
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from qa_engine.domain.roles import InstitutionKind, Role
@@ -15,7 +15,7 @@ class CheckboxesField(SelectMultipleField):
 class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     institution = SelectField(_l("Institution"), coerce=int, validators=[DataRequired()])
-    roles = CheckboxesField(_l("Roles"), choices=[(role.value, role.label) for role in Role],
+    roles = CheckboxesField(_l("Roles"), choices=[SelectChoice(role.value, role.label) for role in Role],
                             validators=[DataRequired(message=_l("Choose at least one role."))])
     submit = SubmitField(_l("Save"))
 
@@ -32,6 +32,6 @@ class InstitutionForm(FlaskForm):
     country = StringField(_l("Country code"), description=_l("ISO 3166-1 alpha-2, e.g. ES; or a region like GB-SCT"),
                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}(-[A-Za-z]{2,3})?$",
                                                              message=_l("Use a code like ES or GB-SCT."))])
-    kind = SelectField(_l("Kind"), choices=[(InstitutionKind.AGENCY.value, _l("QA agency or QA office")),
-                                            (InstitutionKind.PROVIDER.value, _l("Provider of programmes"))])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(InstitutionKind.AGENCY.value, _l("QA agency or QA office")),
+                                            SelectChoice(InstitutionKind.PROVIDER.value, _l("Provider of programmes"))])
     submit = SubmitField(_l("Create institution"))

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms import SelectChoice
 
 from qa_engine.db import db
 from qa_engine.domain.roles import InstitutionKind, Role
@@ -25,7 +26,7 @@ def _page() -> int:
 
 def _institution_choices(form: UserForm) -> None:
     institutions = db.session.scalars(select(Institution).order_by(Institution.name))
-    form.institution.choices = [(i.id, i.name) for i in institutions]
+    form.institution.choices = [SelectChoice(i.id, i.name) for i in institutions]
 
 
 @bp.route("/users")

@@ -1,0 +1,35 @@
+"""Who may use each route: the declared matrix that test_access_matrix checks every route against.
+
+Each endpoint maps each HTTP method to the principals allowed to use it. Everyone else is refused:
+anonymous visitors (and deactivated users, whose old sessions are dead) are sent to sign in; signed-in
+people without the right get 403 or 404. Later issues add their routes and principals here.
+"""
+ANONYMOUS = "anonymous"
+ADMIN = "admin"
+QA_OFFICER = "qa_officer"
+REVIEWER = "reviewer"
+DESIGNER = "designer"
+DEACTIVATED = "deactivated"
+
+PRINCIPALS = (ANONYMOUS, ADMIN, QA_OFFICER, REVIEWER, DESIGNER, DEACTIVATED)
+SIGNED_IN = frozenset({ADMIN, QA_OFFICER, REVIEWER, DESIGNER})
+EVERYONE = frozenset(PRINCIPALS)
+ADMINS = frozenset({ADMIN})
+
+MATRIX: dict[str, dict[str, frozenset[str]]] = {
+    "static": {"GET": EVERYONE},
+    "main.index": {"GET": EVERYONE},
+    "main.health": {"GET": EVERYONE},
+    "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.logout": {"POST": SIGNED_IN},
+    "auth.accept_invitation": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.change_password": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "admin.user_list": {"GET": ADMINS},
+    "admin.user_new": {"GET": ADMINS, "POST": ADMINS},
+    "admin.user_edit": {"GET": ADMINS, "POST": ADMINS},
+    "admin.user_invite": {"POST": ADMINS},
+    "admin.user_set_active": {"POST": ADMINS},
+    "admin.institutions": {"GET": ADMINS, "POST": ADMINS},
+    "admin.audit_log": {"GET": ADMINS},
+    "admin.audit_verify": {"POST": ADMINS},
+}

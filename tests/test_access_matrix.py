@@ -1,0 +1,116 @@
+"""Every route declares who may use it, and every route answers every kind of principal as declared."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from access_matrix import ANONYMOUS, DEACTIVATED, MATRIX, PRINCIPALS
+from factories import make_institution, make_user, sign_in
+from flask import Flask
+
+from qa_engine.domain.roles import InstitutionKind, Role
+from qa_engine.services import users
+from qa_engine.views.access import allow, undeclared_endpoints
+
+CHECKED_METHODS = {"GET", "POST"}
+HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Request-ID")
+
+
+@dataclass
+class World:
+    clients: dict
+    url_args: dict
+
+
+@pytest.fixture
+def world(app: Flask, session) -> World:  # noqa: ANN001
+    agency = make_institution(session, kind=InstitutionKind.AGENCY)
+    provider = make_institution(session)
+    people = {
+        "admin": make_user(session, Role.ADMIN, institution=agency),
+        "qa_officer": make_user(session, Role.QA_OFFICER, institution=agency),
+        "reviewer": make_user(session, Role.REVIEWER),
+        "designer": make_user(session, Role.DESIGNER, institution=provider),
+        "deactivated": make_user(session, Role.ADMIN, Role.QA_OFFICER, institution=agency),
+    }
+    target = make_user(session, Role.DESIGNER, institution=provider)
+    invited = make_user(session, Role.REVIEWER, password=None)
+    token = users.invite(session, invited, lifetime=app.config["INVITATION_LIFETIME"], by=people["admin"])
+    session.commit()
+    clients = {ANONYMOUS: app.test_client()}
+    for name, person in people.items():
+        clients[name] = app.test_client()
+        sign_in(clients[name], app, person)
+    users.set_active(session, people["deactivated"], False, by=people["admin"])
+    session.commit()
+    return World(clients, {"user_id": target.id, "token": token, "filename": "app.css"})
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    return sorted(
+        (rule.endpoint, method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & CHECKED_METHODS
+    )
+
+
+def test_every_endpoint_declares_an_access_policy(app: Flask) -> None:
+    assert undeclared_endpoints(app) == []
+
+
+def test_an_endpoint_without_policy_is_detected(make_app) -> None:  # noqa: ANN001
+    app = make_app()
+
+    @app.route("/forgotten")
+    def forgotten() -> str:
+        return "oops"
+
+    assert undeclared_endpoints(app) == ["forgotten"]
+    allow(object())(forgotten)  # type: ignore[arg-type]
+    assert undeclared_endpoints(app) == []
+
+
+def test_matrix_names_every_route_and_nothing_else(app: Flask) -> None:
+    in_app = {(endpoint, method) for endpoint, method, _ in routes(app)}
+    declared = {(endpoint, method) for endpoint, methods in MATRIX.items() for method in methods}
+    assert (in_app - declared, declared - in_app) == (set(), set())
+
+
+def build_url(app: Flask, endpoint: str, args: dict) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{name: args[name] for name in rule.arguments})
+
+
+def outcome(response) -> str:  # noqa: ANN001
+    """'allowed', or how the request was refused."""
+    assert response.status_code < 500, f"server error {response.status_code}"
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and re.search(r"/login\?next=", location):
+        return "sign-in"
+    if response.status_code in (401, 403, 404):
+        return "refused"
+    return "allowed"
+
+
+def test_every_route_answers_every_principal_as_declared(app: Flask, world: World) -> None:
+    mismatches = []
+    tokens = {principal: client.csrf_token("/login") for principal, client in world.clients.items()}
+    for endpoint, method, _rule in routes(app):
+        url = build_url(app, endpoint, world.url_args)
+        for principal in PRINCIPALS:
+            client = world.clients[principal]
+            data = {"csrf_token": tokens[principal]} if method == "POST" else None
+            response = client.open(url, method=method, data=data)
+            response.close()
+            got = outcome(response)
+            expected = "allowed" if principal in MATRIX[endpoint][method] else (
+                "sign-in" if principal in (ANONYMOUS, DEACTIVATED) else "refused")
+            if got != expected:
+                mismatches.append((endpoint, method, principal, expected, got, response.status_code))
+            missing = [h for h in HEADERS if h not in response.headers]
+            assert not missing, f"{endpoint} {method} lacks {missing}"
+    assert mismatches == []
