@@ -23,7 +23,8 @@ class Origin:
     ip: str | None = None
 
 
-current_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+_NO_ORIGIN = Origin()  # immutable, so a shared default is safe
+current_origin: ContextVar[Origin] = ContextVar("audit_origin", default=_NO_ORIGIN)  # noqa: B039
 
 
 def record(

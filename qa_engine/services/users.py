@@ -81,7 +81,9 @@ def invite(session: Session, user: User, *, lifetime: timedelta, by: User) -> st
     for old in session.scalars(select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))):
         old.expires_at = min(old.expires_at, now)
     token = secrets.token_urlsafe(32)
-    session.add(Invitation(token_hash=auth.token_hash(token), user=user, created_by_id=by.id, expires_at=now + lifetime))
+    session.add(
+        Invitation(token_hash=auth.token_hash(token), user=user, created_by_id=by.id, expires_at=now + lifetime)
+    )
     session.flush()
     audit.record(session, "user.invited", actor=by, role=Role.ADMIN, obj=("user", user.id),
                  details={"expires_at": (now + lifetime).isoformat(timespec="seconds")})
