@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -121,7 +122,7 @@ def change_password(
     Returns the problems by form field ("current", "password") and, on success, the new session's token.
     """
     if not passwords.verify(user.password_hash, current):
-        return {"current": ["Your current password is not correct."]}, None
+        return {"current": [_("Your current password is not correct.")]}, None
     errors = passwords.problems(new, min_length=min_length, personal=(user.email, user.full_name))
     if errors:
         return {"password": errors}, None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
+from flask_babel import gettext as _
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
@@ -38,10 +39,10 @@ def problems(password: str, *, min_length: int, personal: tuple[str, ...] = ()) 
     """Why `password` is not acceptable (ASVS V6.2: length, no composition rules, not personal data)."""
     found = []
     if len(password) < min_length:
-        found.append(f"Use at least {min_length} characters.")
+        found.append(_("Use at least %(n)d characters.", n=min_length))
     if len(password) > 128:
-        found.append("Use at most 128 characters.")
+        found.append(_("Use at most 128 characters."))
     lowered = password.casefold()
     if any(part and part.casefold() in lowered for part in personal if len(part) >= 4):
-        found.append("Do not use your name or e-mail address in your password.")
+        found.append(_("Do not use your name or e-mail address in your password."))
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ def create_institution(
 ) -> Institution:
     """Register an institution (the agency itself or a provider)."""
     if session.scalar(select(func.count()).where(func.lower(Institution.name) == name.strip().lower())):
-        raise UserError(f"An institution named “{name}” already exists.")
+        raise UserError(_l("An institution named “%(name)s” already exists.", name=name))
     institution = Institution(name=name.strip(), short_name=short_name.strip(), country=country.upper(), kind=kind)
     session.add(institution)
     session.flush()
@@ -44,9 +45,9 @@ def create_user(
     """Create an account; without a password it stays unusable until an invitation is accepted."""
     email = auth.normalise_email(email)
     if session.scalar(select(func.count()).where(User.email == email)):
-        raise UserError(f"An account with the e-mail address {email} already exists.")
+        raise UserError(_l("An account with the e-mail address %(email)s already exists.", email=email))
     if not roles:
-        raise UserError("Give the account at least one role.")
+        raise UserError(_l("Give the account at least one role."))
     user = User(email=email, full_name=full_name.strip(), institution=institution, is_active=True)
     user.set_roles(roles)
     if password is not None:
@@ -63,9 +64,9 @@ def update_user(
 ) -> None:
     """Change a person's name, institution and roles; role changes apply at their next request."""
     if not roles:
-        raise UserError("Give the account at least one role.")
+        raise UserError(_l("Give the account at least one role."))
     if user.id == by.id and Role.ADMIN not in roles:
-        raise UserError("You cannot remove your own administrator role.")
+        raise UserError(_l("You cannot remove your own administrator role."))
     before = {"roles": sorted(user.roles), "institution": user.institution_id, "name": user.full_name}
     user.full_name, user.institution = full_name.strip(), institution
     user.set_roles(roles)
@@ -117,7 +118,7 @@ def accept_invitation(session: Session, invitation: Invitation, password: str, *
 def set_active(session: Session, user: User, active: bool, *, by: User) -> None:
     """Deactivate (ending every session at once) or reactivate an account."""
     if user.id == by.id and not active:
-        raise UserError("You cannot deactivate your own account.")
+        raise UserError(_l("You cannot deactivate your own account."))
     user.is_active = active
     ended = auth.revoke_all(session, user) if not active else 0
     audit.record(session, "user.deactivated" if not active else "user.reactivated", actor=by, role=Role.ADMIN,
