@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from qa_engine.views import register_blueprints
 
     web.prepare_config(app)
+    web.load_catalogue(app)
     Database().init_app(app)
     web.init_extensions(app)
     web.init_security(app)

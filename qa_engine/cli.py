@@ -12,7 +12,10 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from qa_engine import create_app, migrations
+from qa_engine.commands.proposals import import_elm, screen
+from qa_engine.commands.rubrics import rubrics
 from qa_engine.db import db
+from qa_engine.web import StartupError
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,9 +150,17 @@ def create_admin(email: str, name: str, institution: str, country: str, password
     click.echo(f"Administrator {email} created.")
 
 
+for command in (rubrics, screen, import_elm):
+    cli.add_command(command)
+
+
 def main() -> None:
     """Entry point of the console script."""
-    cli.main(prog_name="qa-engine")
+    try:
+        cli.main(prog_name="qa-engine")
+    except StartupError as error:
+        click.echo(f"qa-engine: cannot start: {error}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ from qa_engine.services import audit, passwords
 
 log = logging.getLogger(__name__)
 
+
+class StartupError(RuntimeError):
+    """The application cannot start; the message says why, one problem a line."""
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -37,6 +41,20 @@ def prepare_config(app: Flask) -> None:
         app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-" + app.config["SESSION_COOKIE_NAME"],
                           PREFERRED_URL_SCHEME="https")
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def load_catalogue(app: Flask) -> None:
+    """Load and validate frameworks, rubrics and vocabularies; a broken file stops start-up with every error."""
+    from qa_engine import catalogue
+    from qa_engine.domain.datafiles import DataFileError
+    from qa_engine.paths import resource_dir
+
+    directory = Path(app.config.get("RUBRICS_DIR") or resource_dir("rubrics"))
+    try:
+        app.extensions["qa_engine.catalogue"] = catalogue.load(directory)
+    except DataFileError as error:
+        problems = "\n".join(f"  {line}" for line in error.errors)
+        raise StartupError(f"invalid data files in {directory}:\n{problems}") from None
 
 
 def _instance_secret(path: Path) -> str:
@@ -135,4 +153,4 @@ def check_access_declared(app: Flask) -> None:
 
     missing = undeclared_endpoints(app)
     if missing:
-        raise RuntimeError(f"routes without an access policy: {', '.join(missing)}")
+        raise StartupError(f"routes without an access policy: {', '.join(missing)}")

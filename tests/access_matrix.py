@@ -15,6 +15,7 @@ PRINCIPALS = (ANONYMOUS, ADMIN, QA_OFFICER, REVIEWER, DESIGNER, DEACTIVATED)
 SIGNED_IN = frozenset({ADMIN, QA_OFFICER, REVIEWER, DESIGNER})
 EVERYONE = frozenset(PRINCIPALS)
 ADMINS = frozenset({ADMIN})
+OFFICERS = frozenset({ADMIN, QA_OFFICER})
 
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "static": {"GET": EVERYONE},
@@ -32,4 +33,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin.institutions": {"GET": ADMINS, "POST": ADMINS},
     "admin.audit_log": {"GET": ADMINS},
     "admin.audit_verify": {"POST": ADMINS},
+    # Reference data: rubrics and frameworks
+    "catalogue.index": {"GET": OFFICERS},
+    "catalogue.rubric": {"GET": OFFICERS},
+    "catalogue.eqf": {"GET": OFFICERS},
+    "catalogue.nqf": {"GET": OFFICERS},
 }

@@ -44,15 +44,18 @@ def world(app: Flask, session) -> World:  # noqa: ANN001
         sign_in(clients[name], app, person)
     users.set_active(session, people["deactivated"], False, by=people["admin"])
     session.commit()
-    return World(clients, {"user_id": target.id, "token": token, "filename": "app.css"})
+    return World(clients, {"user_id": target.id, "token": token, "filename": "app.css",
+                           "rubric_id": "slp-ex-ante", "version": 1, "country": "IE"})
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
-    return sorted(
+    """Every (endpoint, method, rule); signing out comes last so the other routes see live sessions."""
+    found = [
         (rule.endpoint, method, rule.rule)
         for rule in app.url_map.iter_rules()
         for method in rule.methods & CHECKED_METHODS
-    )
+    ]
+    return sorted(found, key=lambda route: (route[0] == "auth.logout", route))
 
 
 def test_every_endpoint_declares_an_access_policy(app: Flask) -> None:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from flask_babel import gettext as _
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 _hasher = PasswordHasher()
 # Verified against when there is no account, so an unknown e-mail costs the same time as a wrong password.

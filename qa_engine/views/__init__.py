@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from qa_engine.views import admin, auth, main
+    from qa_engine.views import admin, auth, catalogue, main
 
-    for module in (main, auth, admin):
+    for module in (main, auth, admin, catalogue):
         app.register_blueprint(module.bp)
