@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from qa_engine import create_app, migrations
+from qa_engine.commands.exports import export
 from qa_engine.commands.proposals import import_elm, screen
 from qa_engine.commands.rubrics import rubrics
 from qa_engine.db import db
@@ -150,7 +151,7 @@ def create_admin(email: str, name: str, institution: str, country: str, password
     click.echo(f"Administrator {email} created.")
 
 
-for command in (rubrics, screen, import_elm):
+for command in (rubrics, screen, import_elm, export):
     cli.add_command(command)
 
 
