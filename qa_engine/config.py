@@ -47,6 +47,12 @@ class Defaults:
     AGENCY_NAME = "QA Engine"
     TRUST_PROXY = False  # True behind one reverse proxy: honour X-Forwarded-For/Proto
     TEMPLATES_DIR: str | None = None
+    # Programme proposals: attachments (stored in UPLOADS_DIR, default instance/uploads) and screening
+    # thresholds (SCREENING overrides fields of domain.screening.ScreeningConfig, e.g. {"ects_range": [1, 59]}).
+    UPLOADS_DIR: str | None = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_MAX_FILES = 20
+    SCREENING: dict[str, Any] = {}  # read only
     RUBRICS_DIR: str | None = None
 
 

@@ -38,4 +38,18 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "catalogue.rubric": {"GET": OFFICERS},
     "catalogue.eqf": {"GET": OFFICERS},
     "catalogue.nqf": {"GET": OFFICERS},
+    # Programme proposals (object checks inside: another institution's programmes answer 404)
+    "proposals.index": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
+    "proposals.new": {"GET": frozenset({DESIGNER}), "POST": frozenset({DESIGNER})},
+    "proposals.import_elm": {"POST": frozenset({DESIGNER})},
+    "proposals.overview": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
+    "proposals.edit_section": {"GET": frozenset({DESIGNER}), "POST": frozenset({DESIGNER})},
+    "proposals.submit": {"POST": frozenset({DESIGNER})},
+    "proposals.withdraw": {"POST": frozenset({DESIGNER})},
+    "proposals.revision": {"POST": frozenset({DESIGNER})},
+    "proposals.version": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
+    "proposals.compare": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
+    "proposals.attachment_upload": {"GET": frozenset({DESIGNER}), "POST": frozenset({DESIGNER})},
+    "proposals.attachment_download": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
+    "proposals.attachment_delete": {"POST": frozenset({DESIGNER})},
 }

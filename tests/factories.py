@@ -43,3 +43,91 @@ def sign_in(client: FlaskClient, app: Flask, user: User) -> str:
         cookie_session["_user_id"] = token
         cookie_session["_fresh"] = True
     return token
+
+
+# Programme proposals ------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def make_programme(session: Session, designer: User, *, data: dict | None = None, **overrides):  # noqa: ANN201
+    """A draft programme of the designer's institution, made through the service (so it is audited)."""
+    from qa_engine.services import proposals
+
+    n = next(_counter)
+    programme = proposals.create_draft(session, actor=designer,
+                                       data=data or {"identification": {"title": f"Programme {n}"}})
+    for name, value in overrides.items():
+        setattr(programme, name, value)
+    session.flush()
+    return programme
+
+
+def make_attachment(session: Session, programme, designer: User, directory, *,  # noqa: ANN001, ANN201
+                    filename: str = "syllabus.pdf", content: bytes = PDF_BYTES):
+    from qa_engine.domain.proposal import AttachmentKind
+    from qa_engine.services import attachments
+
+    return attachments.upload(session, programme, actor=designer, filename=filename, content=content,
+                              kind=AttachmentKind.SYLLABUS, description="Syllabus", limits=attachments.UploadLimits(),
+                              directory=directory)
+
+
+def make_submitted(session: Session, programme, designer: User, *, screening: dict | None = None):  # noqa: ANN001, ANN201
+    """Freeze the draft as the next version and mark the programme submitted, without screening it."""
+    import hashlib
+    import json
+
+    from qa_engine.domain.workflow import State
+    from qa_engine.models import ProgrammeVersion
+    from qa_engine.services import proposals
+
+    content = proposals.canonical(proposals.working_data(programme))
+    number = programme.current_version + 1
+    result = screening or {"blocking": False, "counts": {"pass": 0, "warn": 0, "fail": 0}, "findings": []}
+    version = ProgrammeVersion(programme_id=programme.id, number=number, content=content,
+                               content_sha256=hashlib.sha256(content.encode()).hexdigest(),
+                               screening=json.dumps(result), submitted_by_id=designer.id)
+    session.add(version)
+    programme.current_version, programme.draft, programme.state = number, None, State.SUBMITTED
+    programme.version += 1
+    session.flush()
+    return version
+
+
+def sound_proposal() -> dict:
+    """The sound example proposal (no check fails), its dates moved to start four months from today."""
+    import json
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "proposals" / "sound-data-analytics.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    start = date.today() + timedelta(days=120)
+    data["level"]["start_date"] = start.isoformat()
+    data["level"]["end_date"] = (start + timedelta(days=83)).isoformat()
+    return data
+
+
+def section_form_data(data: dict, slug: str) -> dict:
+    """The fields a section form posts for the proposal `data` (the inverse of the form's payload)."""
+    from qa_engine.forms.proposal import BY_SLUG, keys
+
+    return _form_fields({key: data[key] for key in keys(BY_SLUG[slug].form)}, "")
+
+
+def _form_fields(value, prefix: str) -> dict:  # noqa: ANN001
+    if isinstance(value, dict):
+        fields: dict = {}
+        for key, item in value.items():
+            fields.update(_form_fields(item, f"{prefix}-{key}" if prefix else key))
+        return fields
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return {k: v for index, item in enumerate(value) for k, v in _form_fields(item, f"{prefix}-{index}").items()}
+    if isinstance(value, list):  # the multiple select of languages, or lines of text
+        return {prefix: list(value) if prefix.endswith("-languages") else "\n".join(value)}
+    if value is None:
+        return {prefix: ""}
+    if isinstance(value, bool):
+        return {prefix: "yes" if value else "no"}
+    return {prefix: str(value)}

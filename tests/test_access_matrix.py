@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from access_matrix import ANONYMOUS, DEACTIVATED, MATRIX, PRINCIPALS
-from factories import make_institution, make_user, sign_in
+from factories import make_attachment, make_institution, make_programme, make_submitted, make_user, sign_in
 from flask import Flask
 
 from qa_engine.domain.roles import InstitutionKind, Role
@@ -43,8 +44,13 @@ def world(app: Flask, session) -> World:  # noqa: ANN001
         clients[name] = app.test_client()
         sign_in(clients[name], app, person)
     users.set_active(session, people["deactivated"], False, by=people["admin"])
+    # A submitted programme of the designer's institution, with an attachment cited by version 1.
+    programme = make_programme(session, people["designer"])
+    attachment = make_attachment(session, programme, people["designer"], Path(app.instance_path) / "uploads")
+    make_submitted(session, programme, people["designer"])
     session.commit()
-    return World(clients, {"user_id": target.id, "token": token, "filename": "app.css",
+    return World(clients, {"user_id": target.id, "token": token, "filename": "app.css", "programme_id": programme.id,
+                           "section": "identification", "number": 1, "attachment_id": attachment.id,
                            "rubric_id": "slp-ex-ante", "version": 1, "country": "IE"})
 
 

@@ -92,11 +92,18 @@ def screen(file: Path, country: str | None, today: datetime | None, decision_dat
 @click.command("import-elm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the draft here.")
-def import_elm(file: Path, output: Path | None) -> None:
-    """Turn a Europass ELM v3 JSON-LD credential or qualification into a draft proposal JSON file."""
+@click.option("--designer", metavar="EMAIL", help="Create the draft in the database for this programme designer.")
+def import_elm(file: Path, output: Path | None, designer: str | None) -> None:
+    """Turn a Europass ELM v3 JSON-LD credential or qualification into a draft proposal JSON file.
+
+    With --designer, the draft is created in the database instead, for that designer's institution.
+    """
     document = _read_json(file)
     if not isinstance(document, dict):
         _stop([f"error: {file} is not an ELM document: it must be a JSON object"])
+    if designer:
+        _create_draft(file, document, designer)
+        return
     try:
         imported = proposal_from_elm(document, _vocabularies())
     except ElmImportError as error:
@@ -107,4 +114,33 @@ def import_elm(file: Path, output: Path | None) -> None:
     else:
         click.echo(text, nl=False)
     for note in imported.unmapped:
+        click.echo(f"not imported: {note}", err=True)
+
+
+def _create_draft(file: Path, document: dict[str, Any], email: str) -> None:
+    """The --designer branch: the only part of these commands that needs the application and its database."""
+    from flask import current_app
+    from flask.cli import ScriptInfo
+    from sqlalchemy import select
+
+    from qa_engine.db import db
+    from qa_engine.models import User
+    from qa_engine.services import auth, proposals
+
+    context = click.get_current_context()
+    if not current_app:
+        context.with_resource(context.ensure_object(ScriptInfo).load_app().app_context())
+    with db.transaction() as session:
+        user = session.scalars(select(User).where(User.email == auth.normalise_email(email))).one_or_none()
+        if user is None or not user.is_active:
+            _stop([f"error: there is no active account {email}"])
+        try:
+            programme, notes = proposals.import_elm(session, actor=user, document=document)
+        except proposals.NotAllowed:
+            _stop([f"error: {email} is not a programme designer"])
+        except (ElmImportError, ProposalFormatError) as error:
+            _stop([f"error: {file}: {error}"])
+        programme_id, title = programme.id, programme.title
+    click.echo(f"Draft {programme_id} created for {email}: {title}")
+    for note in notes:
         click.echo(f"not imported: {note}", err=True)

@@ -1,8 +1,9 @@
 """Who may do what: named predicates over plain facts, used by guards, services and templates alike."""
 from __future__ import annotations
 
+from qa_engine.domain import workflow
 from qa_engine.domain.roles import Actor, Role
-from qa_engine.domain.workflow import State
+from qa_engine.domain.workflow import Action, State
 
 
 def can_administer(actor: Actor) -> bool:
@@ -30,3 +31,35 @@ def can_design(actor: Actor) -> bool:
 def can_review(actor: Actor) -> bool:
     """Take part in review panels (assignment-level checks come with each review)."""
     return actor.has(Role.REVIEWER)
+
+
+def can_design_for(actor: Actor, *, provider_id: int) -> bool:
+    """A designer of the provider institution: the only people who write its proposals."""
+    return actor.has(Role.DESIGNER) and actor.institution_id == provider_id
+
+
+def can_edit_programme(actor: Actor, *, provider_id: int, state: State) -> bool:
+    """Change the working draft, its sections and its attachments."""
+    return can_design_for(actor, provider_id=provider_id) and state is State.DRAFT
+
+
+def can_submit(actor: Actor, *, provider_id: int, state: State) -> bool:
+    """Submit the draft for accreditation (screening may still block it)."""
+    return can_design_for(actor, provider_id=provider_id) and workflow.allowed(state, Action.SUBMIT, Role.DESIGNER)
+
+
+def can_withdraw(actor: Actor, *, provider_id: int, state: State) -> bool:
+    """Withdraw the programme before a decision."""
+    return can_design_for(actor, provider_id=provider_id) and workflow.allowed(state, Action.WITHDRAW, Role.DESIGNER)
+
+
+def can_start_revision(actor: Actor, *, provider_id: int, state: State) -> bool:
+    """Open a new draft from the last version after the programme came back."""
+    return can_design_for(actor, provider_id=provider_id) and workflow.allowed(
+        state, Action.START_REVISION, Role.DESIGNER
+    )
+
+
+def can_download_attachment(actor: Actor, *, provider_id: int, state: State) -> bool:
+    """Download a programme's attachments: whoever may see the programme."""
+    return can_see_programme(actor, provider_id=provider_id, state=state)

@@ -1,15 +1,18 @@
 """The tables. Importing this package registers every model on Base.metadata."""
 from qa_engine.models.audit import AuditEntry, AuditHead
 from qa_engine.models.programme import Programme
+from qa_engine.models.proposal import Attachment, ProgrammeVersion
 from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "AuditHead",
     "Institution",
     "Invitation",
     "LoginThrottle",
     "Programme",
+    "ProgrammeVersion",
     "User",
     "UserRole",
     "UserSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_engine.db import Base, utcnow
@@ -24,6 +24,10 @@ class Programme(Base):
     state: Mapped[State] = mapped_column(String(30), default=State.DRAFT, index=True)
     # Bumped by every transition: the compare-and-set token that makes concurrent changes safe.
     version: Mapped[int] = mapped_column(default=1)
+    # The working proposal (proposal_to_dict JSON) while the designer edits it; None once submitted.
+    draft: Mapped[str | None] = mapped_column(Text)
+    # The number of the last submitted version (0: never submitted).
+    current_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

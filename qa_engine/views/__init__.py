@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from qa_engine.views import admin, auth, catalogue, main
+    from qa_engine.views import admin, auth, catalogue, main, proposals
 
-    for module in (main, auth, admin, catalogue):
+    for module in (main, auth, admin, catalogue, proposals):
         app.register_blueprint(module.bp)
