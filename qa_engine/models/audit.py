@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qa_engine.db import Base
@@ -11,6 +11,8 @@ from qa_engine.db import Base
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
+    # A programme's timeline reads its entries by object.
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime]

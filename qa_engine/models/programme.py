@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from qa_engine.db import Base, utcnow
+from qa_engine.db import Base, StrEnumType, utcnow
 from qa_engine.domain.workflow import State
 from qa_engine.models.user import Institution, User
 
@@ -21,7 +21,7 @@ class Programme(Base):
     designer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     ects: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     eqf_level: Mapped[int | None]
-    state: Mapped[State] = mapped_column(String(30), default=State.DRAFT, index=True)
+    state: Mapped[State] = mapped_column(StrEnumType(State, 30), default=State.DRAFT, index=True)
     # Bumped by every transition: the compare-and-set token that makes concurrent changes safe.
     version: Mapped[int] = mapped_column(default=1)
     # The working proposal (proposal_to_dict JSON) while the designer edits it; None once submitted.

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from qa_engine.db import Base, utcnow
+from qa_engine.db import Base, StrEnumType, utcnow
 from qa_engine.domain.roles import Actor, InstitutionKind, Role
 
 
@@ -17,7 +17,7 @@ class Institution(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     short_name: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(8))  # ISO 3166-1 alpha-2, or a subdivision like GB-SCT
-    kind: Mapped[InstitutionKind] = mapped_column(String(20))
+    kind: Mapped[InstitutionKind] = mapped_column(StrEnumType(InstitutionKind, 20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="institution")
@@ -65,7 +65,7 @@ class UserRole(Base):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[Role] = mapped_column(String(20), primary_key=True)
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 20), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 

@@ -3,7 +3,6 @@ revisions, comparison of versions, and drafts imported from Europass ELM."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import math
@@ -11,15 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, object_session
 
+from qa_engine import catalogue
+from qa_engine.catalogue import Catalogue
 from qa_engine.db import utcnow
 from qa_engine.domain import permissions, workflow
-from qa_engine.domain.frameworks import FrameworkSet, load_frameworks
 from qa_engine.domain.proposal import (
     Proposal,
     ProposalFormatError,
@@ -30,11 +29,9 @@ from qa_engine.domain.proposal import (
 from qa_engine.domain.proposal_diff import Change, proposal_diff
 from qa_engine.domain.roles import Role
 from qa_engine.domain.screening import ApprovedProgramme, ScreeningConfig, ScreeningResult, screen
-from qa_engine.domain.vocabularies import Vocabularies, load_vocabularies
 from qa_engine.domain.workflow import Action, State
 from qa_engine.exports.elm_import import proposal_from_elm
 from qa_engine.models import AuditEntry, Programme, ProgrammeVersion, User
-from qa_engine.paths import resource_dir
 from qa_engine.services import audit
 from qa_engine.services import workflow as workflow_service
 
@@ -54,22 +51,9 @@ class SubmissionBlocked(Exception):
         super().__init__("; ".join(f"{f.check}: {f.message}" for f in self.fails))
 
 
-@dataclass(frozen=True)
-class ReferenceData:
-    """The controlled vocabularies and the qualifications frameworks the checks use."""
-
-    vocabularies: Vocabularies
-    frameworks: FrameworkSet
-
-
-@functools.cache
-def _load_reference(directory: Path) -> ReferenceData:
-    return ReferenceData(load_vocabularies(directory / "vocabularies"), load_frameworks(directory / "frameworks"))
-
-
-def reference_data() -> ReferenceData:
-    """The vocabularies and frameworks from the rubrics folder, loaded once per process."""
-    return _load_reference(resource_dir("rubrics"))
+def reference_data() -> Catalogue:
+    """The vocabularies and frameworks loaded and validated at start-up."""
+    return catalogue.current()
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,7 @@ class ScreeningSettings:
     """What screening needs besides the proposal: threshold overrides from configuration, data, and the date."""
 
     overrides: Mapping[str, Any]
-    reference: ReferenceData
+    reference: Catalogue
     today: date
 
 
