@@ -79,13 +79,16 @@ def db_revision(message: str) -> None:
 @friendly_errors
 def demo_command() -> None:
     """Load demo data (an agency, two providers, one account per role, programmes) and print the logins."""
-    from qa_engine.services import demo
+    from qa_engine import catalogue
+    from qa_engine.db import utcnow
+    from qa_engine.services import demo, proposals
 
+    settings = proposals.ScreeningSettings(current_app.config["SCREENING"], catalogue.current(), utcnow().date())
     with db.transaction() as session:
         if demo.is_loaded(session):
             click.echo("Demo data is already loaded.")
         else:
-            demo.load(session)
+            demo.load(session, settings)
             click.echo("Demo data loaded.")
         logins = demo.logins(session)
     click.echo(f"\nDemo logins (password for every account: {demo.DEMO_PASSWORD}):")

@@ -9,7 +9,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from qa_engine.cli import cli
-from qa_engine.models import Programme, User
+from qa_engine.models import Programme, ProgrammeVersion, User
 
 
 def run(app, *args: str):  # noqa: ANN001, ANN201
@@ -23,7 +23,9 @@ def test_demo_loads_once_and_prints_logins(app, session) -> None:
     second = run(app, "demo")
     assert "Demo data is already loaded." in second.output
     assert session.scalar(select(func.count()).select_from(User)) == 5
-    assert session.scalar(select(func.count()).select_from(Programme)) == 4
+    states = session.scalars(select(Programme.state).order_by(Programme.id)).all()
+    assert states == ["submitted", "draft", "submitted", "draft"]
+    assert session.scalar(select(func.count()).select_from(ProgrammeVersion)) == 2
 
 
 def test_demo_accounts_can_sign_in(app, session) -> None:

@@ -27,6 +27,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_templates_rubrics_migrations_and_static_files(installed: Path) -> None:
     data = installed / "qa_engine" / "_data"
     expected = [data / "templates/base.html", data / "migrations/env.py", data / "rubrics",
+                data / "examples/proposals/sound-data-analytics.json",
                 installed / "qa_engine/static/vendor/pico-2.1.1.min.css"]
     assert [path for path in expected if not path.exists()] == []
 

@@ -1,16 +1,18 @@
 """Demo data: an agency, two providers, one account per role and a few programmes."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_engine.domain.roles import InstitutionKind, Role
-from qa_engine.domain.workflow import State
-from qa_engine.models import Institution, Programme, User
-from qa_engine.services import audit, users
+from qa_engine.models import Institution, User
+from qa_engine.paths import resource_dir
+from qa_engine.services import proposals, users
 
 DEMO_PASSWORD = "micro-credential-demo"
 
@@ -34,12 +36,14 @@ _USERS = [
     ("designer@eastvale.example", "Dana Designer", "Eastvale", {Role.DESIGNER}),
     ("designer@westmoor.example", "Diego Designer", "Westmoor", {Role.DESIGNER}),
 ]
+# (title, designer, example proposal it starts from, submit it?)
 _PROGRAMMES = [
-    ("Data Analytics for Public Health", "designer@eastvale.example", "6", 6, State.SUBMITTED),
-    ("Sustainable Construction Site Management", "designer@eastvale.example", "10", 5, State.DRAFT),
-    ("Applied Machine Learning for Manufacturing", "designer@westmoor.example", "5", 7, State.SUBMITTED),
-    ("Digital Accessibility in Practice", "designer@westmoor.example", "3", 6, State.DRAFT),
+    ("Data Analytics for Public Health", "designer@eastvale.example", "sound-data-analytics.json", True),
+    ("Sustainable Construction Site Management", "designer@eastvale.example", "fail-ects-hours.json", False),
+    ("Applied Machine Learning for Manufacturing", "designer@westmoor.example", "warn-staff-mix.json", True),
+    ("Digital Accessibility in Practice", "designer@westmoor.example", "fail-vague-outcomes.json", False),
 ]
+EXAMPLES = resource_dir("examples") / "proposals"
 
 
 def is_loaded(session: Session) -> bool:
@@ -47,7 +51,7 @@ def is_loaded(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).where(Institution.name == _INSTITUTIONS[0][0])))
 
 
-def load(session: Session) -> list[DemoLogin]:
+def load(session: Session, settings: proposals.ScreeningSettings) -> list[DemoLogin]:
     """Create the demo data (call on an empty database) and return the logins to print."""
     institutions = {
         short: users.create_institution(session, name=name, short_name=short, country=country, kind=kind, by=None)
@@ -58,15 +62,25 @@ def load(session: Session) -> list[DemoLogin]:
                                  roles=roles, by=None, password=DEMO_PASSWORD)
         for email, name, short, roles in _USERS
     }
-    for title, designer_email, ects, eqf, state in _PROGRAMMES:
+    for title, designer_email, example, submit in _PROGRAMMES:
         designer = people[designer_email]
-        programme = Programme(title=title, provider=designer.institution, designer=designer,
-                              ects=Decimal(ects), eqf_level=eqf, state=state)
-        session.add(programme)
-        session.flush()
-        audit.record(session, "programme.created", actor=designer, role=Role.DESIGNER,
-                     obj=("programme", programme.id), details={"title": title, "state": state, "demo": True})
+        data = demo_proposal(example, title=title, provider=designer.institution, today=settings.today)
+        programme = proposals.create_draft(session, actor=designer, data=data, source="demo")
+        if submit:
+            proposals.submit(session, programme, actor=designer, settings=settings)
     return logins(session)
+
+
+def demo_proposal(example: str, *, title: str, provider: Institution, today: date) -> dict[str, Any]:
+    """An example proposal retitled for `provider`, its dates moved so that it starts four months from now."""
+    data = json.loads((EXAMPLES / example).read_text())
+    data["identification"]["title"] = title
+    data["awarding_body"].update(name=provider.name, country=provider.country)
+    level = data["level"]
+    start, end = date.fromisoformat(level["start_date"]), date.fromisoformat(level["end_date"])
+    level["start_date"] = (today + timedelta(days=120)).isoformat()
+    level["end_date"] = (today + timedelta(days=120) + (end - start)).isoformat()
+    return data
 
 
 def logins(session: Session) -> list[DemoLogin]:
