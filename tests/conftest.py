@@ -19,7 +19,17 @@ from qa_engine.db import Base
 from qa_engine.domain.audit_chain import GENESIS_HASH
 from qa_engine.extensions import limiter
 
-PG_URL = os.environ.get("QA_ENGINE_TEST_DATABASE_URL")
+
+def _per_run(url: str | None) -> str | None:
+    """The PostgreSQL test database for this run: the configured name plus the process id, so that two runs
+    on one server (a developer's and CI's) never drop each other's schema."""
+    if not url:
+        return None
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+PG_URL = _per_run(os.environ.get("QA_ENGINE_TEST_DATABASE_URL"))
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 TEST_CONFIG = {
@@ -49,6 +59,15 @@ def ensure_pg_database(url: str) -> None:
     admin.dispose()
 
 
+def drop_pg_database(url: str) -> None:
+    """Remove a PostgreSQL test database, closing what still uses it."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def reset_pg_schema(url: str) -> None:
     """Drop everything in the public schema of a PostgreSQL test database."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -59,16 +78,18 @@ def reset_pg_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated to head once per test run: a file to copy (SQLite) or the PostgreSQL URL."""
     if PG_URL:
         ensure_pg_database(PG_URL)
         reset_pg_schema(PG_URL)
         migrations.upgrade(PG_URL)
-        return PG_URL
+        yield PG_URL
+        drop_pg_database(PG_URL)
+        return
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
     migrations.upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 def _truncate_pg(url: str) -> None:

@@ -1,13 +1,14 @@
 """Alembic is the only thing that creates the schema; it goes up, down and up again, and matches the models."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import PG_URL, ensure_pg_database, reset_pg_schema
+from conftest import PG_URL, drop_pg_database, ensure_pg_database, reset_pg_schema
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
@@ -17,14 +18,16 @@ from qa_engine.db import Base, make_engine
 
 
 @pytest.fixture
-def empty_database_url(tmp_path: Path) -> str:
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if PG_URL:
         url = make_url(PG_URL).set(database=make_url(PG_URL).database + "_migrations")
         url_text = url.render_as_string(hide_password=False)
         ensure_pg_database(url_text)
         reset_pg_schema(url_text)
-        return url_text
-    return f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        yield url_text
+        drop_pg_database(url_text)
+        return
+    yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
 
 
 def table_names(url: str) -> set[str]:
