@@ -52,4 +52,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "proposals.attachment_upload": {"GET": frozenset({DESIGNER}), "POST": frozenset({DESIGNER})},
     "proposals.attachment_download": {"GET": frozenset({DESIGNER, QA_OFFICER, ADMIN})},
     "proposals.attachment_delete": {"POST": frozenset({DESIGNER})},
+    # Screening by the QA officer: administrators read the queue, only QA officers act. The matrix run posts
+    # with a CSRF token and no comment; a refusal by state (409) or by form (422) still counts as let through.
+    "screening.queue": {"GET": OFFICERS},
+    "screening.take": {"POST": frozenset({QA_OFFICER})},
+    "screening.accept": {"POST": frozenset({QA_OFFICER})},
+    "screening.return_to_designer": {"POST": frozenset({QA_OFFICER})},
 }

@@ -63,3 +63,35 @@ def can_start_revision(actor: Actor, *, provider_id: int, state: State) -> bool:
 def can_download_attachment(actor: Actor, *, provider_id: int, state: State) -> bool:
     """Download a programme's attachments: whoever may see the programme."""
     return can_see_programme(actor, provider_id=provider_id, state=state)
+
+
+def can_screen_programmes(actor: Actor) -> bool:
+    """Act as QA officer on submitted programmes (the programme's state decides which actions are open)."""
+    return actor.has(Role.QA_OFFICER)
+
+
+def _officer_may(actor: Actor, state: State, action: Action) -> bool:
+    return can_screen_programmes(actor) and workflow.allowed(state, action, Role.QA_OFFICER)
+
+
+def can_screen(actor: Actor, state: State) -> bool:
+    """Act on a programme waiting for screening: take it, accept it for review or return it (QA officers)."""
+    return any(_officer_may(actor, state, action) for action in SCREENING_ACTIONS)
+
+
+def can_take_for_screening(actor: Actor, state: State) -> bool:
+    """Take a submitted programme to screen it."""
+    return _officer_may(actor, state, Action.TAKE_FOR_SCREENING)
+
+
+def can_accept_for_review(actor: Actor, state: State) -> bool:
+    """Accept a screened programme for review by an expert panel."""
+    return _officer_may(actor, state, Action.ACCEPT_FOR_REVIEW)
+
+
+def can_return_to_designer(actor: Actor, state: State) -> bool:
+    """Send a submitted or screened programme back to its designer, with comments."""
+    return _officer_may(actor, state, Action.RETURN_TO_DESIGNER)
+
+
+SCREENING_ACTIONS = (Action.TAKE_FOR_SCREENING, Action.ACCEPT_FOR_REVIEW, Action.RETURN_TO_DESIGNER)

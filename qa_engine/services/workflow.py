@@ -44,7 +44,7 @@ def transition(
     if comment:
         facts["comment"] = comment
     try:
-        new_state = workflow.advance(old_state, action, role)
+        new_state = workflow.advance(old_state, action, role, comment=comment)
     except workflow.TransitionRefused as refused:
         _refused(session, programme, actor, role, facts, refused.reason)
         raise Conflict(refused.reason) from None

@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from qa_engine.views import admin, auth, catalogue, main, proposals
+    from qa_engine.views import admin, auth, catalogue, main, proposals, screening
 
-    for module in (main, auth, admin, catalogue, proposals):
+    for module in (main, auth, admin, catalogue, proposals, screening):
         app.register_blueprint(module.bp)

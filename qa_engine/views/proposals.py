@@ -17,8 +17,10 @@ from qa_engine.domain.roles import Role
 from qa_engine.domain.workflow import State
 from qa_engine.exports.elm_import import ElmImportError
 from qa_engine.forms import proposal as forms
+from qa_engine.forms.screening import ReturnForm
 from qa_engine.models import Attachment, Programme
 from qa_engine.services import attachments, proposals, workflow
+from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
 
@@ -138,7 +140,8 @@ def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None 
         "proposals/overview.html", programme=programme, state=State(programme.state), versions=versions,
         screening=screening, live=is_draft, timeline=proposals.timeline(db.session, programme),
         files=attachments.draft_attachments(db.session, programme) if is_draft else [],
-        sections=forms.SECTIONS, blocked=blocked,
+        sections=forms.SECTIONS, blocked=blocked, returned=screening_service.last_return(db.session, programme),
+        return_form=ReturnForm(),
     ), 422 if blocked else 200
 
 

@@ -7,44 +7,85 @@ import pytest
 
 from qa_engine.domain import permissions, workflow
 from qa_engine.domain.roles import Actor, Role
-from qa_engine.domain.workflow import NEW, TRANSITIONS, Action, State, Transition, TransitionRefused
+from qa_engine.domain.workflow import (
+    NEW,
+    TRANSITIONS,
+    Action,
+    CommentRequired,
+    State,
+    Transition,
+    TransitionRefused,
+)
 
 STATES: tuple[State | None, ...] = (NEW, *State)
 ROLES: tuple[Role | None, ...] = (None, *Role)
 
-# What the designer's side of the process allows, written out by hand (the table must agree).
-EXPECTED: dict[tuple[State | None, Action], State] = {
-    (NEW, Action.CREATE): State.DRAFT,
-    (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
-    (State.RETURNED, Action.START_REVISION): State.DRAFT,
-    (State.DRAFT, Action.WITHDRAW): State.WITHDRAWN,
-    (State.SUBMITTED, Action.WITHDRAW): State.WITHDRAWN,
-    (State.SCREENING, Action.WITHDRAW): State.WITHDRAWN,
-    (State.RETURNED, Action.WITHDRAW): State.WITHDRAWN,
-    (State.IN_REVIEW, Action.WITHDRAW): State.WITHDRAWN,
-    (State.CONSOLIDATION, Action.WITHDRAW): State.WITHDRAWN,
-    (State.PROVIDER_RESPONSE, Action.WITHDRAW): State.WITHDRAWN,
-    (State.DECISION_PENDING, Action.WITHDRAW): State.WITHDRAWN,
+D, Q = Role.DESIGNER, Role.QA_OFFICER
+# What the process allows, written out by hand (the table must agree): target state and the one role that may act.
+EXPECTED: dict[tuple[State | None, Action], tuple[State, Role]] = {
+    (NEW, Action.CREATE): (State.DRAFT, D),
+    (State.DRAFT, Action.SUBMIT): (State.SUBMITTED, D),
+    (State.RETURNED, Action.START_REVISION): (State.DRAFT, D),
+    (State.DRAFT, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.SUBMITTED, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.SCREENING, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.RETURNED, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.IN_REVIEW, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.CONSOLIDATION, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.PROVIDER_RESPONSE, Action.WITHDRAW): (State.WITHDRAWN, D),
+    (State.DECISION_PENDING, Action.WITHDRAW): (State.WITHDRAWN, D),
+    # Screening by the QA officer
+    (State.SUBMITTED, Action.TAKE_FOR_SCREENING): (State.SCREENING, Q),
+    (State.SCREENING, Action.ACCEPT_FOR_REVIEW): (State.IN_REVIEW, Q),
+    (State.SUBMITTED, Action.RETURN_TO_DESIGNER): (State.RETURNED, Q),
+    (State.SCREENING, Action.RETURN_TO_DESIGNER): (State.RETURNED, Q),
 }
+#: Transitions that need a comment saying why.
+NEEDS_COMMENT = {(State.SUBMITTED, Action.RETURN_TO_DESIGNER), (State.SCREENING, Action.RETURN_TO_DESIGNER)}
 
 
 @pytest.mark.parametrize(("state", "action", "role"), list(itertools.product(STATES, Action, ROLES)))
 def test_advance_every_state_action_role(state: State | None, action: Action, role: Role | None) -> None:
-    target = EXPECTED.get((state, action))
-    if target is not None and role is Role.DESIGNER:
-        assert workflow.advance(state, action, role) == target
+    target, allowed_role = EXPECTED.get((state, action), (None, None))
+    if target is not None and role is allowed_role:
+        assert workflow.advance(state, action, role, comment="Because.") == target
         assert workflow.allowed(state, action, role)
+        assert workflow.requires_comment(state, action) == ((state, action) in NEEDS_COMMENT)
     else:
         with pytest.raises(TransitionRefused) as refused:
-            workflow.advance(state, action, role)
+            workflow.advance(state, action, role, comment="Because.")
+        assert not isinstance(refused.value, CommentRequired)
         assert (refused.value.state, refused.value.action, refused.value.role) == (state, action, role)
         assert refused.value.reason
         assert not workflow.allowed(state, action, role)
 
 
 def test_table_holds_exactly_the_expected_rows() -> None:
-    assert {key: transition.target for key, transition in TRANSITIONS.items()} == EXPECTED
-    assert all(isinstance(t, Transition) and t.roles == frozenset({Role.DESIGNER}) for t in TRANSITIONS.values())
+    assert {key: (t.target, *t.roles) for key, t in TRANSITIONS.items()} == EXPECTED
+    assert all(isinstance(t, Transition) and len(t.roles) == 1 for t in TRANSITIONS.values())
+    assert {key for key, t in TRANSITIONS.items() if t.comment_required} == NEEDS_COMMENT
+
+
+@pytest.mark.parametrize(("state", "action"), sorted(NEEDS_COMMENT))
+@pytest.mark.parametrize("comment", [None, "", "   \n\t"])
+def test_return_to_designer_without_a_comment_is_refused(state: State, action: Action, comment: str | None) -> None:
+    with pytest.raises(CommentRequired, match="needs a comment"):
+        workflow.advance(state, action, Role.QA_OFFICER, comment=comment)
+    assert workflow.advance(state, action, Role.QA_OFFICER, comment="Learning outcomes are not assessable.") == (
+        State.RETURNED)
+
+
+def test_the_screening_path_and_the_revision_loop_follow_the_table() -> None:
+    path = [(Action.SUBMIT, D), (Action.TAKE_FOR_SCREENING, Q), (Action.RETURN_TO_DESIGNER, Q),
+            (Action.START_REVISION, D), (Action.SUBMIT, D), (Action.TAKE_FOR_SCREENING, Q),
+            (Action.ACCEPT_FOR_REVIEW, Q)]
+    state = State.DRAFT
+    visited = []
+    for action, role in path:
+        state = workflow.advance(state, action, role, comment="Why.")
+        visited.append(state)
+    assert visited == [State.SUBMITTED, State.SCREENING, State.RETURNED, State.DRAFT, State.SUBMITTED,
+                       State.SCREENING, State.IN_REVIEW]
 
 
 def test_decided_and_withdrawn_programmes_cannot_move() -> None:
@@ -75,3 +116,20 @@ def test_designer_predicates_follow_the_table_and_the_institution() -> None:
             assert not predicate(other, **facts)
             if predicate is not permissions.can_download_attachment:
                 assert not predicate(officer, **facts)
+
+
+def test_screening_predicates_follow_the_table_and_the_role() -> None:
+    officer = Actor(user_id=3, institution_id=1, roles=frozenset({Role.QA_OFFICER}))
+    admin = Actor(user_id=4, institution_id=1, roles=frozenset({Role.ADMIN}))
+    designer = Actor(user_id=1, institution_id=7, roles=frozenset({Role.DESIGNER}))
+    for state in State:
+        assert permissions.can_take_for_screening(officer, state) == (state is State.SUBMITTED)
+        assert permissions.can_accept_for_review(officer, state) == (state is State.SCREENING)
+        assert permissions.can_return_to_designer(officer, state) == (state in (State.SUBMITTED, State.SCREENING))
+        assert permissions.can_screen(officer, state) == (state in (State.SUBMITTED, State.SCREENING))
+        for other in (admin, designer):
+            assert not permissions.can_screen(other, state)
+            assert not permissions.can_take_for_screening(other, state)
+            assert not permissions.can_accept_for_review(other, state)
+            assert not permissions.can_return_to_designer(other, state)
+    assert permissions.can_screen_programmes(officer) and not permissions.can_screen_programmes(admin)
