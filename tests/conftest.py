@@ -164,3 +164,16 @@ def session(app: Flask) -> Iterator:
     """
     with app.extensions["qa_engine.db"].new_session() as s:
         yield s
+
+
+@pytest.fixture
+def client_for(app: Flask):  # noqa: ANN201
+    """Build a test client signed in as a given user."""
+    from factories import sign_in
+
+    def build(user) -> Client:  # noqa: ANN001
+        client = app.test_client()
+        sign_in(client, app, user)
+        return client
+
+    return build

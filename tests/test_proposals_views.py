@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from factories import make_programme, make_submitted, make_user, sign_in, sound_proposal
+from factories import make_programme, make_submitted, make_user, sound_proposal
 from flask import url_for
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -49,16 +49,6 @@ def designer(session):  # noqa: ANN001, ANN201
     user = make_user(session, Role.DESIGNER)
     session.commit()
     return user
-
-
-@pytest.fixture
-def client_for(app):  # noqa: ANN001, ANN201
-    def build(user):  # noqa: ANN001, ANN202
-        client = app.test_client()
-        sign_in(client, app, user)
-        return client
-
-    return build
 
 
 def fresh(session) -> None:  # noqa: ANN001

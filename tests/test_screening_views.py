@@ -5,7 +5,7 @@ import json
 import threading
 
 import pytest
-from factories import make_institution, make_programme, make_submitted, make_user, sign_in, sound_proposal
+from factories import make_institution, make_programme, make_submitted, make_user, sound_proposal
 from sqlalchemy import event, func, select
 
 from qa_engine.domain.roles import InstitutionKind, Role
@@ -30,16 +30,6 @@ def officer(session):  # noqa: ANN001, ANN201
     user = make_user(session, Role.QA_OFFICER, institution=agency, full_name="Olga Officer")
     session.commit()
     return user
-
-
-@pytest.fixture
-def client_for(app):  # noqa: ANN001, ANN201
-    def build(user):  # noqa: ANN001, ANN202
-        client = app.test_client()
-        sign_in(client, app, user)
-        return client
-
-    return build
 
 
 def submitted(session, designer, **kwargs) -> Programme:  # noqa: ANN001
