@@ -23,6 +23,7 @@ from qa_engine.services import attachments, proposals, workflow
 from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
+from qa_engine.views.programme_pages import conflict_page, visible_programme
 
 bp = Blueprint("proposals", __name__, url_prefix="/programmes")
 DESIGNERS = roles(Role.DESIGNER)
@@ -39,18 +40,9 @@ def _state_label(value: str) -> str:
     return State(value).label
 
 
-def _programme(programme_id: int) -> Programme:
-    """The programme, if the signed-in person may know it exists; 404 otherwise."""
-    programme = db.session.get(Programme, programme_id)
-    if programme is None or not permissions.can_see_programme(current_user.actor, provider_id=programme.provider_id,
-                                                               state=State(programme.state)):
-        abort(404)
-    return programme
-
-
 def _owned(programme_id: int) -> Programme:
     """A programme of the signed-in designer's institution (404 for anyone else's)."""
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     if not permissions.can_design_for(current_user.actor, provider_id=programme.provider_id):
         abort(404)
     return programme
@@ -127,7 +119,7 @@ def import_elm() -> ResponseReturnValue:
 @bp.route("/<int:programme_id>")
 @allow(READERS)
 def overview(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     return _overview(programme)
 
 
@@ -148,7 +140,7 @@ def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None 
 @bp.route("/<int:programme_id>/sections/<section>", methods=["GET", "POST"])
 @allow(DESIGNERS)
 def edit_section(programme_id: int, section: str) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     if section not in forms.BY_SLUG:
         abort(404)
     if not permissions.can_edit_programme(current_user.actor, provider_id=programme.provider_id,
@@ -185,9 +177,8 @@ def submit(programme_id: int) -> ResponseReturnValue:
     except proposals.SubmissionBlocked as blocked:
         db.session.commit()  # keeps the audit entry of the blocked attempt
         return _overview(programme, blocked)
-    except workflow.Conflict:
-        db.session.commit()
-        abort(409)
+    except workflow.Conflict as conflict:
+        return conflict_page(conflict)
     db.session.commit()
     flash(_("Submitted as version %(n)d.", n=version.number), "success")
     return redirect(url_for("proposals.overview", programme_id=programme.id))
@@ -200,9 +191,8 @@ def withdraw(programme_id: int) -> ResponseReturnValue:
     try:
         proposals.withdraw(db.session, programme, actor=current_user.user,
                            comment=request.form.get("comment", "")[:500] or None)
-    except workflow.Conflict:
-        db.session.commit()
-        abort(409)
+    except workflow.Conflict as conflict:
+        return conflict_page(conflict)
     db.session.commit()
     flash(_("The programme is withdrawn."), "success")
     return redirect(url_for("proposals.overview", programme_id=programme.id))
@@ -214,9 +204,8 @@ def revision(programme_id: int) -> ResponseReturnValue:
     programme = _owned(programme_id)
     try:
         proposals.start_revision(db.session, programme, actor=current_user.user)
-    except workflow.Conflict:
-        db.session.commit()
-        abort(409)
+    except workflow.Conflict as conflict:
+        return conflict_page(conflict)
     db.session.commit()
     flash(_("A new draft was opened from version %(n)d.", n=programme.current_version), "success")
     return redirect(url_for("proposals.overview", programme_id=programme.id))
@@ -225,7 +214,7 @@ def revision(programme_id: int) -> ResponseReturnValue:
 @bp.route("/<int:programme_id>/versions/<int:number>")
 @allow(READERS)
 def version(programme_id: int, number: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     found = proposals.get_version(db.session, programme, number) or abort(404)
     return render_template("proposals/version.html", programme=programme, version=found,
                            content=json.loads(found.content), screening=json.loads(found.screening),
@@ -235,7 +224,7 @@ def version(programme_id: int, number: int) -> ResponseReturnValue:
 @bp.route("/<int:programme_id>/compare")
 @allow(READERS)
 def compare(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     a = request.args.get("a", 1, type=int)
     b = request.args.get("b", programme.current_version, type=int)
     changes = proposals.compare(db.session, programme, a, b)
@@ -248,7 +237,7 @@ def compare(programme_id: int) -> ResponseReturnValue:
 @bp.route("/<int:programme_id>/attachments", methods=["GET", "POST"])
 @allow(DESIGNERS)
 def attachment_upload(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     if not permissions.can_edit_programme(current_user.actor, provider_id=programme.provider_id,
                                           state=State(programme.state)):
         flash(_("Attachments can be changed on drafts only."), "error")
@@ -282,7 +271,7 @@ def _attachment(programme: Programme, attachment_id: int) -> Attachment:
 @bp.route("/<int:programme_id>/attachments/<int:attachment_id>")
 @allow(READERS)
 def attachment_download(programme_id: int, attachment_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     if not permissions.can_download_attachment(current_user.actor, provider_id=programme.provider_id,
                                                state=State(programme.state)):
         abort(404)

@@ -1,20 +1,19 @@
 """The QA officer's screening: the queue of submitted programmes, and taking, accepting or returning one."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from qa_engine.db import db
-from qa_engine.domain import permissions
 from qa_engine.domain.roles import Role
-from qa_engine.domain.workflow import State
 from qa_engine.forms.screening import AcceptForm, ReturnForm
 from qa_engine.models import Programme
 from qa_engine.services import screening, workflow
 from qa_engine.views.access import allow, roles
+from qa_engine.views.programme_pages import conflict_page, visible_programme
 
 bp = Blueprint("screening", __name__, url_prefix="/qa")
 OVERSEERS = roles(Role.QA_OFFICER, Role.ADMIN)  # administrators may read the queue
@@ -22,25 +21,10 @@ OFFICERS = roles(Role.QA_OFFICER)  # only QA officers take, accept and return pr
 PAGE_SIZE = 25
 
 
-def _programme(programme_id: int) -> Programme:
-    """The programme, if the signed-in officer may see it (drafts are nobody's business but the designer's)."""
-    programme = db.session.get(Programme, programme_id)
-    if programme is None or not permissions.can_see_programme(current_user.actor, provider_id=programme.provider_id,
-                                                               state=State(programme.state)):
-        abort(404)
-    return programme
-
-
 def _done(programme: Programme, message: str) -> ResponseReturnValue:
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("proposals.overview", programme_id=programme.id))
-
-
-def _conflict(conflict: workflow.Conflict) -> ResponseReturnValue:
-    db.session.commit()  # keeps the audit entry of the refused attempt
-    return render_template("errors/error.html", code=409, title=_("Changed in the meantime"),
-                           message=conflict.message), 409
 
 
 def _comment_page(programme: Programme, form: FlaskForm, endpoint: str, heading: str) -> ResponseReturnValue:
@@ -60,32 +44,32 @@ def queue() -> ResponseReturnValue:
 @bp.route("/programmes/<int:programme_id>/take", methods=["POST"])
 @allow(OFFICERS)
 def take(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     try:
         screening.take(db.session, programme, actor=current_user.user)
     except workflow.Conflict as conflict:
-        return _conflict(conflict)
+        return conflict_page(conflict)
     return _done(programme, _("You are screening this programme."))
 
 
 @bp.route("/programmes/<int:programme_id>/accept", methods=["POST"])
 @allow(OFFICERS)
 def accept(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     form = AcceptForm()
     if not form.validate_on_submit():
         return _comment_page(programme, form, "screening.accept", _("Accept for review"))
     try:
         screening.accept_for_review(db.session, programme, actor=current_user.user, comment=form.comment.data)
     except workflow.Conflict as conflict:
-        return _conflict(conflict)
+        return conflict_page(conflict)
     return _done(programme, _("Accepted for review."))
 
 
 @bp.route("/programmes/<int:programme_id>/return", methods=["POST"])
 @allow(OFFICERS)
 def return_to_designer(programme_id: int) -> ResponseReturnValue:
-    programme = _programme(programme_id)
+    programme = visible_programme(programme_id)
     form = ReturnForm()
     if form.validate_on_submit():
         try:
@@ -93,7 +77,7 @@ def return_to_designer(programme_id: int) -> ResponseReturnValue:
         except screening.CommentRequired as error:
             form.comment.errors.append(str(error))
         except workflow.Conflict as conflict:
-            return _conflict(conflict)
+            return conflict_page(conflict)
         else:
             return _done(programme, _("Returned to the designer with your comment."))
     return _comment_page(programme, form, "screening.return_to_designer", _("Return to the designer"))
