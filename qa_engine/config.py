@@ -54,6 +54,29 @@ class Defaults:
     ATTACHMENT_MAX_FILES = 20
     SCREENING: dict[str, Any] = {}  # read only
     RUBRICS_DIR: str | None = None
+    # External review. REVIEW_TYPES maps a review type to its panel policy (domain.panels.policy_from_mapping:
+    # size_min, size_max, requirements); the ESG 2.4 default needs an academic, a professional or employer and
+    # a student. A review pins REVIEW_RUBRIC (id or id@version; the latest released version when no version).
+    REVIEW_TYPES: dict[str, Any] = {"standard": {}}
+    DEFAULT_REVIEW_TYPE = "standard"
+    REVIEW_RUBRIC = "slp-ex-ante"
+    BLIND_REVIEW = True  # designers never learn who reviewed
+    REVIEW_DUE_DAYS = 28  # calendar days from the start of a review round to the reviews' due date
+    INVITATION_ANSWER_DAYS = 5  # days a reviewer has to answer an invitation before reminders start
+    DISAGREEMENT_THRESHOLD = 2  # scale points between the highest and lowest mark that call for consensus
+    RESPONSE_WINDOW_DAYS = 20  # working days the provider has to answer the draft panel report
+    HOLIDAYS: list[str] = []  # ISO dates that are not working days
+    # Reminders (qa-engine remind): per kind, days before / after the due date and escalation to the QA officer.
+    REMINDERS: dict[str, Any] = {}
+    # Mail: messages go to the outbox in the same transaction as the change; `qa-engine worker` sends them.
+    MAIL_FROM = "QA Engine <no-reply@localhost>"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_MAX_ATTEMPTS = 8
+    BASE_URL = "http://127.0.0.1:5000"  # where links in e-mails point
 
 
 def load(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

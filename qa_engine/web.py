@@ -44,17 +44,23 @@ def prepare_config(app: Flask) -> None:
 
 
 def load_catalogue(app: Flask) -> None:
-    """Load and validate frameworks, rubrics and vocabularies; a broken file stops start-up with every error."""
+    """Load and check frameworks, rubrics, vocabularies and the review settings; problems stop start-up, all listed."""
     from qa_engine import catalogue
     from qa_engine.domain.datafiles import DataFileError
     from qa_engine.paths import resource_dir
+    from qa_engine.services import reviews
 
     directory = Path(app.config.get("RUBRICS_DIR") or resource_dir("rubrics"))
     try:
-        app.extensions["qa_engine.catalogue"] = catalogue.load(directory)
+        loaded = app.extensions["qa_engine.catalogue"] = catalogue.load(directory)
     except DataFileError as error:
         problems = "\n".join(f"  {line}" for line in error.errors)
         raise StartupError(f"invalid data files in {directory}:\n{problems}") from None
+    try:
+        app.extensions[reviews.SETTINGS_KEY] = reviews.settings_from_config(app.config, loaded.rubrics)
+    except ValueError as error:
+        problems = "\n".join(f"  {line}" for line in str(error).splitlines())
+        raise StartupError(f"invalid review configuration:\n{problems}") from None
 
 
 def _instance_secret(path: Path) -> str:

@@ -2,17 +2,29 @@
 
 Each endpoint maps each HTTP method to the principals allowed to use it. Everyone else is refused:
 anonymous visitors (and deactivated users, whose old sessions are dead) are sent to sign in; signed-in
-people without the right get 403 or 404. Later issues add their routes and principals here.
+people without the right get 403 or 404. Each area of the review workflow declares its routes in its own
+module (access_matrix_<area>.py), merged here.
+
+The reviewers of the world under test (tests/test_access_matrix.py) all stand in a different relation to
+the one programme under review: the assigned reviewer accepted and signed the declaration; the unassigned
+one was never invited; the removed one was taken off the panel; the conflicted one declared a conflict of
+interest with the provider. URL arguments such as assignment_id resolve to each principal's own seat.
 """
+from __future__ import annotations
+
 ANONYMOUS = "anonymous"
 ADMIN = "admin"
 QA_OFFICER = "qa_officer"
-REVIEWER = "reviewer"
 DESIGNER = "designer"
+ASSIGNED_REVIEWER = "assigned_reviewer"
+UNASSIGNED_REVIEWER = "unassigned_reviewer"
+REMOVED_REVIEWER = "removed_reviewer"
+CONFLICTED_REVIEWER = "conflicted_reviewer"
 DEACTIVATED = "deactivated"
 
-PRINCIPALS = (ANONYMOUS, ADMIN, QA_OFFICER, REVIEWER, DESIGNER, DEACTIVATED)
-SIGNED_IN = frozenset({ADMIN, QA_OFFICER, REVIEWER, DESIGNER})
+REVIEWERS = frozenset({ASSIGNED_REVIEWER, UNASSIGNED_REVIEWER, REMOVED_REVIEWER, CONFLICTED_REVIEWER})
+PRINCIPALS = (ANONYMOUS, ADMIN, QA_OFFICER, DESIGNER, *sorted(REVIEWERS), DEACTIVATED)
+SIGNED_IN = frozenset({ADMIN, QA_OFFICER, DESIGNER, *REVIEWERS})
 EVERYONE = frozenset(PRINCIPALS)
 ADMINS = frozenset({ADMIN})
 OFFICERS = frozenset({ADMIN, QA_OFFICER})
@@ -59,3 +71,17 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "screening.accept": {"POST": frozenset({QA_OFFICER})},
     "screening.return_to_designer": {"POST": frozenset({QA_OFFICER})},
 }
+
+
+def _merge() -> None:
+    from access_matrix_consolidation import ROUTES as CONSOLIDATION
+    from access_matrix_panel import ROUTES as PANEL
+    from access_matrix_reviewing import ROUTES as REVIEWING
+
+    for area in (PANEL, REVIEWING, CONSOLIDATION):
+        clash = set(area) & set(MATRIX)
+        assert not clash, f"declared twice: {sorted(clash)}"
+        MATRIX.update(area)
+
+
+_merge()

@@ -95,6 +95,70 @@ def make_submitted(session: Session, programme, designer: User, *, screening: di
     return version
 
 
+def make_in_review(session: Session, programme, officer: User, *, blind: bool = True,  # noqa: ANN001, ANN201
+                   due_in_days: int = 28):
+    """Move a submitted programme to review and open its round on the default rubric (as accepting does)."""
+    from datetime import date, timedelta
+
+    from qa_engine.domain.workflow import State
+    from qa_engine.models import Review
+
+    rubric = _catalogue().rubrics.get("slp-ex-ante")
+    review = Review(programme_id=programme.id, version_number=programme.current_version, review_type="standard",
+                    rubric_key=rubric.key, rubric_sha256=rubric.content_hash, blind=blind,
+                    due_on=date.today() + timedelta(days=due_in_days), opened_by_id=officer.id)
+    programme.state, programme.version = State.IN_REVIEW, programme.version + 1
+    session.add(review)
+    session.flush()
+    return review
+
+
+def seat(session: Session, review, reviewer: User, officer: User, *, profile: str = "academic",  # noqa: ANN001, ANN201
+         status: str = "accepted", declared: bool = True, chair: bool = False, marks: dict | None = None):
+    """Put `reviewer` on the review's panel in `status`; `declared`: the COI declaration is signed."""
+    import json
+
+    from qa_engine.db import utcnow
+    from qa_engine.domain.panels import MemberStatus, ProfileType
+    from qa_engine.models import Assignment
+
+    status = MemberStatus(status)
+    now = utcnow()
+    assignment = Assignment(
+        review_id=review.id, reviewer_id=reviewer.id, profile_type=ProfileType(profile), status=status,
+        chair=chair, invited_by_id=officer.id,
+        responded_at=None if status is MemberStatus.INVITED else now,
+        declared_at=now if declared and status is not MemberStatus.INVITED else None,
+        declaration=json.dumps({"conflict": False, "confidentiality": True}) if declared else None,
+        marks=json.dumps(marks or {}), submitted_at=now if status is MemberStatus.SUBMITTED else None,
+        removed_at=now if status is MemberStatus.REMOVED else None)
+    session.add(assignment)
+    session.flush()
+    session.refresh(review, ["assignments"])
+    return assignment
+
+
+def full_marks(value: int = 3, justification: str = "Well evidenced in the proposal.") -> dict:
+    """Stored marks for every criterion of the default rubric, all `value`."""
+    rubric = _catalogue().rubrics.get("slp-ex-ante")
+    return {c.id: {"value": value, "justification": justification} for c in rubric.criteria}
+
+
+def _catalogue():  # noqa: ANN202
+    from qa_engine import catalogue
+    from qa_engine.paths import resource_dir
+
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        from pathlib import Path
+
+        _CATALOGUE = catalogue.load(Path(resource_dir("rubrics")))
+    return _CATALOGUE
+
+
+_CATALOGUE = None
+
+
 def sound_proposal() -> dict:
     """The sound example proposal (no check fails), its dates moved to start four months from today."""
     import json

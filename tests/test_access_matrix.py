@@ -6,11 +6,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from access_matrix import ANONYMOUS, DEACTIVATED, MATRIX, PRINCIPALS
-from factories import make_attachment, make_institution, make_programme, make_submitted, make_user, sign_in
+from access_matrix import (
+    ANONYMOUS,
+    ASSIGNED_REVIEWER,
+    CONFLICTED_REVIEWER,
+    DEACTIVATED,
+    MATRIX,
+    PRINCIPALS,
+    REMOVED_REVIEWER,
+    UNASSIGNED_REVIEWER,
+)
+from factories import (
+    full_marks,
+    make_attachment,
+    make_in_review,
+    make_institution,
+    make_programme,
+    make_submitted,
+    make_user,
+    seat,
+    sign_in,
+)
 from flask import Flask
 
 from qa_engine.domain.roles import InstitutionKind, Role
+from qa_engine.models import ConflictDeclaration
 from qa_engine.services import users
 from qa_engine.views.access import allow, undeclared_endpoints
 
@@ -21,7 +41,11 @@ HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy
 @dataclass
 class World:
     clients: dict
-    url_args: dict
+    url_args: dict  # a value, or {principal: value, "*": value for everyone else}
+
+    def args_for(self, principal: str) -> dict:
+        return {name: value.get(principal, value["*"]) if isinstance(value, dict) else value
+                for name, value in self.url_args.items()}
 
 
 @pytest.fixture
@@ -31,8 +55,9 @@ def world(app: Flask, session) -> World:  # noqa: ANN001
     people = {
         "admin": make_user(session, Role.ADMIN, institution=agency),
         "qa_officer": make_user(session, Role.QA_OFFICER, institution=agency),
-        "reviewer": make_user(session, Role.REVIEWER),
         "designer": make_user(session, Role.DESIGNER, institution=provider),
+        **{name: make_user(session, Role.REVIEWER) for name in (
+            ASSIGNED_REVIEWER, UNASSIGNED_REVIEWER, REMOVED_REVIEWER, CONFLICTED_REVIEWER)},
         "deactivated": make_user(session, Role.ADMIN, Role.QA_OFFICER, institution=agency),
     }
     target = make_user(session, Role.DESIGNER, institution=provider)
@@ -44,14 +69,28 @@ def world(app: Flask, session) -> World:  # noqa: ANN001
         clients[name] = app.test_client()
         sign_in(clients[name], app, person)
     users.set_active(session, people["deactivated"], False, by=people["admin"])
-    # A submitted programme of the designer's institution, with an attachment cited by version 1.
+    # A programme of the designer's institution under review, with an attachment cited by version 1.
     programme = make_programme(session, people["designer"])
     attachment = make_attachment(session, programme, people["designer"], Path(app.instance_path) / "uploads")
     make_submitted(session, programme, people["designer"])
+    officer = people["qa_officer"]
+    review = make_in_review(session, programme, officer)
+    seats = {
+        ASSIGNED_REVIEWER: seat(session, review, people[ASSIGNED_REVIEWER], officer, marks=full_marks()),
+        REMOVED_REVIEWER: seat(session, review, people[REMOVED_REVIEWER], officer, status="removed",
+                               profile="student"),
+        CONFLICTED_REVIEWER: seat(session, review, people[CONFLICTED_REVIEWER], officer, status="declined",
+                                  declared=False, profile="professional"),
+    }
+    session.add(ConflictDeclaration(reviewer_id=people[CONFLICTED_REVIEWER].id, institution_id=provider.id,
+                                    reason="I taught on this programme's predecessor."))
     session.commit()
     return World(clients, {"user_id": target.id, "token": token, "filename": "app.css", "programme_id": programme.id,
                            "section": "identification", "number": 1, "attachment_id": attachment.id,
-                           "rubric_id": "slp-ex-ante", "version": 1, "country": "IE"})
+                           "rubric_id": "slp-ex-ante", "version": 1, "country": "IE", "review_id": review.id,
+                           "reviewer_id": people[ASSIGNED_REVIEWER].id,
+                           "assignment_id": {**{name: a.id for name, a in seats.items()},
+                                             "*": seats[ASSIGNED_REVIEWER].id}})
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -109,8 +148,8 @@ def test_every_route_answers_every_principal_as_declared(app: Flask, world: Worl
     mismatches = []
     tokens = {principal: client.csrf_token("/login") for principal, client in world.clients.items()}
     for endpoint, method, _rule in routes(app):
-        url = build_url(app, endpoint, world.url_args)
         for principal in PRINCIPALS:
+            url = build_url(app, endpoint, world.args_for(principal))
             client = world.clients[principal]
             data = {"csrf_token": tokens[principal]} if method == "POST" else None
             response = client.open(url, method=method, data=data)

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.domain.workflow import State
-from qa_engine.models import AuditEntry, Programme, ProgrammeVersion
+from qa_engine.models import AuditEntry, Programme, ProgrammeVersion, Review
 from qa_engine.services import screening
 
 SCREENED = {"blocking": False, "counts": {"pass": 14, "warn": 3, "fail": 1}, "findings": []}
@@ -191,11 +191,17 @@ def test_accept_moves_to_in_review_with_the_comment_in_the_audit(app, session, d
                                              token_from="/")
     assert response.headers["Location"] == f"/programmes/{programme.id}"
     assert state_and_version(session, programme.id) == (State.IN_REVIEW, before + 1)
-    entry = entries(session, programme.id)[-1]
+    entry, opened = entries(session, programme.id)[-2:]
     assert (entry.action, entry.actor_id, entry.actor_role) == ("programme.accept_for_review", officer.id,
                                                                  "qa_officer")
     assert json.loads(entry.details)["comment"] == "Complete; warnings noted for the panel."
     assert screening.queue(session, officer.actor).rows == []
+    # The review round opens on the submitted version, pinning the rubric version and its hash.
+    review = session.scalars(select(Review).where(Review.programme_id == programme.id)).one()
+    rubric = app.extensions["qa_engine.catalogue"].rubrics.get("slp-ex-ante")
+    assert (review.version_number, review.blind) == (1, True)
+    assert (review.rubric_key, review.rubric_sha256) == (rubric.key, rubric.content_hash)
+    assert (opened.action, json.loads(opened.details)["rubric_sha256"]) == ("review.opened", review.rubric_sha256)
 
 
 @pytest.mark.parametrize("from_state", [State.SUBMITTED, State.SCREENING])
@@ -330,7 +336,7 @@ def test_officer_acts_on_any_institutions_programme_but_drafts_are_404(app, sess
 # Concurrency ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("attempt", range(20))
+@pytest.mark.parametrize("attempt", range(50))
 def test_two_officers_accepting_and_returning_at_once_exactly_one_wins(app, session, designer, officer,
                                                                        client_for, attempt: int) -> None:
     programme = in_screening(session, designer, officer)
@@ -362,6 +368,6 @@ def test_two_officers_accepting_and_returning_at_once_exactly_one_wins(app, sess
             or "is not possible for" in loser_page)
     expected = State.IN_REVIEW if winner == "accept" else State.RETURNED
     assert state_and_version(session, programme.id)[0] == expected
-    actions = [e.action for e in entries(session, programme.id)][-2:]
+    actions = [e.action for e in entries(session, programme.id) if e.action.startswith("programme.")][-2:]
     won = "programme.accept_for_review" if winner == "accept" else "programme.return_to_designer"
     assert sorted(actions) == sorted([won, "programme.transition_refused"])

@@ -6,7 +6,7 @@ whether a programme may move.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +39,11 @@ class Action(StrEnum):
     TAKE_FOR_SCREENING = "take_for_screening"
     ACCEPT_FOR_REVIEW = "accept_for_review"
     RETURN_TO_DESIGNER = "return_to_designer"
+    COMPLETE_REVIEWS = "complete_reviews"
+    REOPEN_REVIEW = "reopen_review"
+    SEND_DRAFT_REPORT = "send_draft_report"
+    RESPOND_TO_REPORT = "respond_to_report"
+    CLOSE_RESPONSE_WINDOW = "close_response_window"
 
     @property
     def label(self) -> str:
@@ -46,13 +51,34 @@ class Action(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class Precondition(StrEnum):
+    """A fact about the case, beyond its state, that a transition needs; services establish which hold."""
+
+    REVIEWS_IN = "reviews_in"  # the panel meets its policy and every confirmed member has submitted
+    CONSENSUS_RECORDED = "consensus_recorded"  # every criterion the reviewers disagree on has a consensus mark
+    RESPONSE_WINDOW_CLOSED = "response_window_closed"  # the provider's time to answer the draft report is over
+
+    @property
+    def unmet_message(self) -> str:
+        """Why the action must wait, as shown to people."""
+        return _UNMET[self]
+
+
+_UNMET = {
+    Precondition.REVIEWS_IN: "The panel is not complete or not every reviewer has submitted.",
+    Precondition.CONSENSUS_RECORDED: "A consensus mark is still missing for a criterion the reviewers disagree on.",
+    Precondition.RESPONSE_WINDOW_CLOSED: "The provider's response window is still open.",
+}
+
+
 @dataclass(frozen=True)
 class Transition:
-    """Where an action leads from a state, who may take it, and whether they must say why."""
+    """Where an action leads from a state, who may take it, what must hold, and whether they must say why."""
 
     target: State
     roles: frozenset[Role]
     comment_required: bool = False
+    requires: frozenset[Precondition] = frozenset()
 
 
 class TransitionRefused(Exception):
@@ -72,6 +98,8 @@ NEW: None = None
 
 DESIGNER = frozenset({Role.DESIGNER})
 QA_OFFICER = frozenset({Role.QA_OFFICER})
+#: The last reviewer's submission closes the review; a QA officer may close it after removing a straggler.
+REVIEW_CLOSERS = frozenset({Role.REVIEWER, Role.QA_OFFICER})
 #: States before a decision is taken: the designer may still withdraw the programme.
 PRE_DECISION = (
     State.DRAFT,
@@ -94,13 +122,28 @@ TRANSITIONS: Mapping[tuple[State | None, Action], Transition] = {
     (State.SCREENING, Action.ACCEPT_FOR_REVIEW): Transition(State.IN_REVIEW, QA_OFFICER),
     (State.SUBMITTED, Action.RETURN_TO_DESIGNER): Transition(State.RETURNED, QA_OFFICER, comment_required=True),
     (State.SCREENING, Action.RETURN_TO_DESIGNER): Transition(State.RETURNED, QA_OFFICER, comment_required=True),
+    # External review: the panel scores; when every review is in, the case moves to consolidation. A QA officer
+    # may send a submitted review back to its reviewer, which reopens the review.
+    (State.IN_REVIEW, Action.COMPLETE_REVIEWS): Transition(
+        State.CONSOLIDATION, REVIEW_CLOSERS, requires=frozenset({Precondition.REVIEWS_IN})),
+    (State.CONSOLIDATION, Action.REOPEN_REVIEW): Transition(State.IN_REVIEW, QA_OFFICER, comment_required=True),
+    # Consolidation ends with the draft panel report sent to the provider, who may answer it within a window.
+    (State.CONSOLIDATION, Action.SEND_DRAFT_REPORT): Transition(
+        State.PROVIDER_RESPONSE, QA_OFFICER, requires=frozenset({Precondition.CONSENSUS_RECORDED})),
+    (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT): Transition(
+        State.DECISION_PENDING, DESIGNER, comment_required=True),
+    (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): Transition(
+        State.DECISION_PENDING, QA_OFFICER, requires=frozenset({Precondition.RESPONSE_WINDOW_CLOSED})),
 }
 
 
-def advance(state: State | None, action: Action, role: Role | None, *, comment: str | None = None) -> State:
+def advance(state: State | None, action: Action, role: Role | None, *, comment: str | None = None,
+            holds: Collection[Precondition] = ()) -> State:
     """The state after `role` takes `action` in `state` (None: a programme not yet created).
 
-    :raises TransitionRefused: when the table has no such transition, or not for this role.
+    `holds` names the preconditions that are true of the case now.
+
+    :raises TransitionRefused: when the table has no such transition, not for this role, or a precondition fails.
     :raises CommentRequired: when the transition needs a comment and `comment` is empty.
     """
     transition = TRANSITIONS.get((state, action))
@@ -111,6 +154,8 @@ def advance(state: State | None, action: Action, role: Role | None, *, comment: 
         raise TransitionRefused(state, action, role, f"“{action.label}” is not open to this role.")
     if transition.comment_required and not (comment and comment.strip()):
         raise CommentRequired(state, action, role, f"“{action.label}” needs a comment saying why.")
+    for precondition in sorted(transition.requires - frozenset(holds)):
+        raise TransitionRefused(state, action, role, precondition.unmet_message)
     return transition.target
 
 
@@ -120,7 +165,16 @@ def requires_comment(state: State | None, action: Action) -> bool:
     return transition is not None and transition.comment_required
 
 
-def allowed(state: State | None, action: Action, role: Role | None) -> bool:
-    """Whether `advance(state, action, role)` would succeed."""
+def requirements(state: State | None, action: Action) -> frozenset[Precondition]:
+    """The preconditions taking `action` in `state` needs (empty when there is no such transition)."""
     transition = TRANSITIONS.get((state, action))
-    return transition is not None and role in transition.roles
+    return frozenset() if transition is None else transition.requires
+
+
+def allowed(state: State | None, action: Action, role: Role | None, *,
+            holds: Collection[Precondition] | None = None) -> bool:
+    """Whether `role` may take `action` in `state`; with `holds`, also whether its preconditions are met."""
+    transition = TRANSITIONS.get((state, action))
+    if transition is None or role not in transition.roles:
+        return False
+    return holds is None or transition.requires <= frozenset(holds)

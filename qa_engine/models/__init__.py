@@ -2,9 +2,25 @@
 from qa_engine.models.audit import AuditEntry, AuditHead
 from qa_engine.models.programme import Programme
 from qa_engine.models.proposal import Attachment, ProgrammeVersion
+from qa_engine.models.review import (
+    Assignment,
+    ConflictDeclaration,
+    ConsensusMark,
+    OutboxMessage,
+    ReminderSent,
+    Review,
+    ReviewerProfile,
+)
 from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
 
 __all__ = [
+    "Assignment",
+    "ConflictDeclaration",
+    "ConsensusMark",
+    "OutboxMessage",
+    "ReminderSent",
+    "Review",
+    "ReviewerProfile",
     "Attachment",
     "AuditEntry",
     "AuditHead",

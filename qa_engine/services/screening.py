@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from qa_engine.domain import permissions
 from qa_engine.domain.roles import Actor, Role
+from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.workflow import Action, State
-from qa_engine.models import AuditEntry, Institution, Programme, ProgrammeVersion, User
-from qa_engine.services import workflow
+from qa_engine.models import AuditEntry, Institution, Programme, ProgrammeVersion, Review, User
+from qa_engine.services import reviews, workflow
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.services.proposals import NotAllowed
+from qa_engine.services.reviews import ReviewSettings
 
 QUEUE_STATES = (State.SUBMITTED, State.SCREENING)
 MAX_PER_PAGE = 100
@@ -66,8 +68,9 @@ def take(session: Session, programme: Programme, *, actor: User) -> None:
                         details={"version": programme.current_version})
 
 
-def accept_for_review(session: Session, programme: Programme, *, actor: User, comment: str | None = None) -> None:
-    """Accept the screened programme for review by an expert panel.
+def accept_for_review(session: Session, programme: Programme, *, actor: User, settings: ReviewSettings,
+                      registry: RubricRegistry, today: date, comment: str | None = None) -> Review:
+    """Accept the screened programme for review by an expert panel, opening the round on its current version.
 
     :raises NotAllowed: unless the actor is a QA officer.
     :raises workflow.Conflict: when the programme is not in screening or changed meanwhile (audited).
@@ -75,6 +78,7 @@ def accept_for_review(session: Session, programme: Programme, *, actor: User, co
     _require_officer(actor)
     workflow.transition(session, programme, Action.ACCEPT_FOR_REVIEW, actor=actor, role=Role.QA_OFFICER,
                         comment=(comment or "").strip() or None, details={"version": programme.current_version})
+    return reviews.open_round(session, programme, actor=actor, settings=settings, registry=registry, today=today)
 
 
 def return_to_designer(session: Session, programme: Programme, *, actor: User, comment: str) -> None:

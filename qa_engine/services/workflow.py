@@ -1,6 +1,7 @@
 """Moving a programme through the process: the table decides, a compare-and-set applies, the audit remembers."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import update
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from qa_engine.db import utcnow
 from qa_engine.domain import workflow
 from qa_engine.domain.roles import Role
-from qa_engine.domain.workflow import Action, State
+from qa_engine.domain.workflow import Action, Precondition, State
 from qa_engine.models import Programme, User
 from qa_engine.services import audit
 
@@ -34,8 +35,11 @@ def transition(
     role: Role,
     comment: str | None = None,
     details: dict[str, Any] | None = None,
+    holds: Collection[Precondition] = (),
 ) -> State:
     """Apply `action` to `programme` as a compare-and-set on (state, version); audit it either way.
+
+    `holds` names the preconditions the caller established for the case (see `workflow.Precondition`).
 
     :raises Conflict: when the table refuses the action or another change won the race.
     """
@@ -44,7 +48,7 @@ def transition(
     if comment:
         facts["comment"] = comment
     try:
-        new_state = workflow.advance(old_state, action, role, comment=comment)
+        new_state = workflow.advance(old_state, action, role, comment=comment, holds=holds)
     except workflow.TransitionRefused as refused:
         _refused(session, programme, actor, role, facts, refused.reason)
         raise Conflict(refused.reason) from None

@@ -1,17 +1,20 @@
 """The QA officer's screening: the queue of submitted programmes, and taking, accepting or returning one."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from qa_engine import catalogue
 from qa_engine.db import db
 from qa_engine.domain.roles import Role
 from qa_engine.forms.screening import AcceptForm, ReturnForm
 from qa_engine.models import Programme
-from qa_engine.services import screening, workflow
+from qa_engine.services import reviews, screening, workflow
 from qa_engine.views.access import allow, roles
 from qa_engine.views.programme_pages import conflict_page, visible_programme
 
@@ -60,7 +63,9 @@ def accept(programme_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _comment_page(programme, form, "screening.accept", _("Accept for review"))
     try:
-        screening.accept_for_review(db.session, programme, actor=current_user.user, comment=form.comment.data)
+        screening.accept_for_review(db.session, programme, actor=current_user.user, comment=form.comment.data,
+                                    settings=reviews.current_settings(), registry=catalogue.current().rubrics,
+                                    today=date.today())
     except workflow.Conflict as conflict:
         return conflict_page(conflict)
     return _done(programme, _("Accepted for review."))

@@ -12,6 +12,7 @@ from qa_engine.domain.workflow import (
     TRANSITIONS,
     Action,
     CommentRequired,
+    Precondition,
     State,
     Transition,
     TransitionRefused,
@@ -20,9 +21,9 @@ from qa_engine.domain.workflow import (
 STATES: tuple[State | None, ...] = (NEW, *State)
 ROLES: tuple[Role | None, ...] = (None, *Role)
 
-D, Q = Role.DESIGNER, Role.QA_OFFICER
-# What the process allows, written out by hand (the table must agree): target state and the one role that may act.
-EXPECTED: dict[tuple[State | None, Action], tuple[State, Role]] = {
+D, Q, R = Role.DESIGNER, Role.QA_OFFICER, Role.REVIEWER
+# What the process allows, written out by hand (the table must agree): target state and the roles that may act.
+EXPECTED: dict[tuple[State | None, Action], tuple[State, Role, ...]] = {
     (NEW, Action.CREATE): (State.DRAFT, D),
     (State.DRAFT, Action.SUBMIT): (State.SUBMITTED, D),
     (State.RETURNED, Action.START_REVISION): (State.DRAFT, D),
@@ -39,21 +40,42 @@ EXPECTED: dict[tuple[State | None, Action], tuple[State, Role]] = {
     (State.SCREENING, Action.ACCEPT_FOR_REVIEW): (State.IN_REVIEW, Q),
     (State.SUBMITTED, Action.RETURN_TO_DESIGNER): (State.RETURNED, Q),
     (State.SCREENING, Action.RETURN_TO_DESIGNER): (State.RETURNED, Q),
+    # External review and consolidation
+    (State.IN_REVIEW, Action.COMPLETE_REVIEWS): (State.CONSOLIDATION, R, Q),
+    (State.CONSOLIDATION, Action.REOPEN_REVIEW): (State.IN_REVIEW, Q),
+    (State.CONSOLIDATION, Action.SEND_DRAFT_REPORT): (State.PROVIDER_RESPONSE, Q),
+    (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT): (State.DECISION_PENDING, D),
+    (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): (State.DECISION_PENDING, Q),
 }
 #: Transitions that need a comment saying why.
-NEEDS_COMMENT = {(State.SUBMITTED, Action.RETURN_TO_DESIGNER), (State.SCREENING, Action.RETURN_TO_DESIGNER)}
+NEEDS_COMMENT = {(State.SUBMITTED, Action.RETURN_TO_DESIGNER), (State.SCREENING, Action.RETURN_TO_DESIGNER),
+                 (State.CONSOLIDATION, Action.REOPEN_REVIEW), (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT)}
+#: Transitions that need facts about the case beyond its state.
+NEEDS = {
+    (State.IN_REVIEW, Action.COMPLETE_REVIEWS): {Precondition.REVIEWS_IN},
+    (State.CONSOLIDATION, Action.SEND_DRAFT_REPORT): {Precondition.CONSENSUS_RECORDED},
+    (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): {Precondition.RESPONSE_WINDOW_CLOSED},
+}
+EVERY_FACT = frozenset(Precondition)
 
 
 @pytest.mark.parametrize(("state", "action", "role"), list(itertools.product(STATES, Action, ROLES)))
 def test_advance_every_state_action_role(state: State | None, action: Action, role: Role | None) -> None:
-    target, allowed_role = EXPECTED.get((state, action), (None, None))
-    if target is not None and role is allowed_role:
-        assert workflow.advance(state, action, role, comment="Because.") == target
+    target, *allowed_roles = EXPECTED.get((state, action), (None,))
+    if target is not None and role in allowed_roles:
+        assert workflow.advance(state, action, role, comment="Because.", holds=EVERY_FACT) == target
         assert workflow.allowed(state, action, role)
+        assert workflow.allowed(state, action, role, holds=EVERY_FACT)
         assert workflow.requires_comment(state, action) == ((state, action) in NEEDS_COMMENT)
+        needed = NEEDS.get((state, action), set())
+        assert workflow.requirements(state, action) == needed
+        for missing in needed:  # each precondition on its own stops the action, with a reason
+            with pytest.raises(TransitionRefused, match=missing.unmet_message.split()[1]):
+                workflow.advance(state, action, role, comment="Because.", holds=EVERY_FACT - {missing})
+            assert not workflow.allowed(state, action, role, holds=EVERY_FACT - {missing})
     else:
         with pytest.raises(TransitionRefused) as refused:
-            workflow.advance(state, action, role, comment="Because.")
+            workflow.advance(state, action, role, comment="Because.", holds=EVERY_FACT)
         assert not isinstance(refused.value, CommentRequired)
         assert (refused.value.state, refused.value.action, refused.value.role) == (state, action, role)
         assert refused.value.reason
@@ -61,18 +83,21 @@ def test_advance_every_state_action_role(state: State | None, action: Action, ro
 
 
 def test_table_holds_exactly_the_expected_rows() -> None:
-    assert {key: (t.target, *t.roles) for key, t in TRANSITIONS.items()} == EXPECTED
-    assert all(isinstance(t, Transition) and len(t.roles) == 1 for t in TRANSITIONS.values())
+    assert {key: (t.target, *sorted(t.roles)) for key, t in TRANSITIONS.items()} == {
+        key: (target, *sorted(roles)) for key, (target, *roles) in EXPECTED.items()}
+    assert all(isinstance(t, Transition) for t in TRANSITIONS.values())
     assert {key for key, t in TRANSITIONS.items() if t.comment_required} == NEEDS_COMMENT
+    assert {key: t.requires for key, t in TRANSITIONS.items() if t.requires} == NEEDS
 
 
 @pytest.mark.parametrize(("state", "action"), sorted(NEEDS_COMMENT))
 @pytest.mark.parametrize("comment", [None, "", "   \n\t"])
-def test_return_to_designer_without_a_comment_is_refused(state: State, action: Action, comment: str | None) -> None:
+def test_an_action_that_needs_a_comment_is_refused_without_one(state: State, action: Action,
+                                                               comment: str | None) -> None:
+    target, role, *_ = EXPECTED[(state, action)]
     with pytest.raises(CommentRequired, match="needs a comment"):
-        workflow.advance(state, action, Role.QA_OFFICER, comment=comment)
-    assert workflow.advance(state, action, Role.QA_OFFICER, comment="Learning outcomes are not assessable.") == (
-        State.RETURNED)
+        workflow.advance(state, action, role, comment=comment)
+    assert workflow.advance(state, action, role, comment="Learning outcomes are not assessable.") == target
 
 
 def test_the_screening_path_and_the_revision_loop_follow_the_table() -> None:
@@ -86,6 +111,17 @@ def test_the_screening_path_and_the_revision_loop_follow_the_table() -> None:
         visited.append(state)
     assert visited == [State.SUBMITTED, State.SCREENING, State.RETURNED, State.DRAFT, State.SUBMITTED,
                        State.SCREENING, State.IN_REVIEW]
+
+
+def test_the_review_path_follows_the_table() -> None:
+    path = [(Action.COMPLETE_REVIEWS, R), (Action.REOPEN_REVIEW, Q), (Action.COMPLETE_REVIEWS, Q),
+            (Action.SEND_DRAFT_REPORT, Q), (Action.RESPOND_TO_REPORT, D)]
+    state, visited = State.IN_REVIEW, []
+    for action, role in path:
+        state = workflow.advance(state, action, role, comment="Why.", holds=EVERY_FACT)
+        visited.append(state)
+    assert visited == [State.CONSOLIDATION, State.IN_REVIEW, State.CONSOLIDATION, State.PROVIDER_RESPONSE,
+                       State.DECISION_PENDING]
 
 
 def test_decided_and_withdrawn_programmes_cannot_move() -> None:
