@@ -24,9 +24,9 @@ from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.rubric_model import Rubric
 from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.scoring import Mark
-from qa_engine.domain.workflow import Precondition
+from qa_engine.domain.workflow import Action, Precondition, State
 from qa_engine.models import Assignment, Programme, Review, User
-from qa_engine.services import audit
+from qa_engine.services import audit, workflow
 
 SETTINGS_KEY = "qa_engine.review_settings"
 
@@ -180,6 +180,29 @@ def reviews_in(review: Review, settings: ReviewSettings) -> bool:
 def review_facts(review: Review, settings: ReviewSettings) -> frozenset[Precondition]:
     """The preconditions that hold for the review stage of this round (consolidation adds its own)."""
     return frozenset({Precondition.REVIEWS_IN}) if reviews_in(review, settings) else frozenset()
+
+
+def lock_programme(session: Session, programme_id: int) -> Programme:
+    """Load the programme holding its row lock (PostgreSQL; SQLite writers are serialised already) and fresh.
+
+    Take it before reading what a decision about the programme rests on, e.g. whether every review is in:
+    two reviewers submitting at once then see each other's submission, and exactly one closes the review.
+    """
+    return session.scalars(select(Programme).where(Programme.id == programme_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
+def complete_if_in(session: Session, review: Review, *, actor: User, role: Role, settings: ReviewSettings) -> bool:
+    """Move the programme on to consolidation when every review is in (call with the programme locked).
+
+    :returns: whether it moved. :raises workflow.Conflict: when the table refuses (audited).
+    """
+    session.refresh(review, ["assignments"])
+    if review.programme.state is not State.IN_REVIEW or not reviews_in(review, settings):
+        return False
+    workflow.transition(session, review.programme, Action.COMPLETE_REVIEWS, actor=actor, role=role,
+                        holds=review_facts(review, settings), details={"review": review.id})
+    return True
 
 
 def marks_of(assignment: Assignment) -> dict[str, Mark]:
