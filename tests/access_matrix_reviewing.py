@@ -4,5 +4,5 @@ from __future__ import annotations
 from access_matrix import ADMIN, ASSIGNED_REVIEWER, DESIGNER, OFFICERS, QA_OFFICER, REVIEWERS  # noqa: F401
 
 ROUTES: dict[str, dict[str, frozenset[str]]] = {
-    "reviewing.invitation": {"GET": frozenset({ASSIGNED_REVIEWER})},
+    "reviewing.invitation": {"GET": REVIEWERS},
 }
