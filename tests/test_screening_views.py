@@ -293,9 +293,10 @@ def test_designer_sees_the_return_revises_and_resubmits_as_version_two_with_the_
     assert [e.action for e in entries(session, programme.id)] == [
         "programme.create", "programme.submit", "programme.take_for_screening", "programme.return_to_designer",
         "programme.start_revision", "programme.submit"]
-    history = qa.get(f"/programmes/{programme.id}").get_data(as_text=True).split('id="timeline-heading"')[1]
+    history = " ".join(qa.get(f"/programmes/{programme.id}").get_data(as_text=True)
+                       .split('id="timeline-heading"')[1].split())
     assert "Submit: Submitted (version 1)" in history
-    assert f"Return to designer: Returned (version 1): “{COMMENT}”" in history
+    assert f'Return to designer: Returned (version 1) <span class="muted">— Olga Officer</span>: “{COMMENT}”' in history
     assert "Submit: Submitted (version 2)" in history
     assert queue_titles(qa.get("/qa/queue").get_data(as_text=True)) == [programme.title]
 

@@ -31,7 +31,7 @@ from qa_engine.domain.roles import Role
 from qa_engine.domain.screening import ApprovedProgramme, ScreeningConfig, ScreeningResult, screen
 from qa_engine.domain.workflow import Action, State
 from qa_engine.exports.elm_import import proposal_from_elm
-from qa_engine.models import AuditEntry, Programme, ProgrammeVersion, User
+from qa_engine.models import Programme, ProgrammeVersion, User
 from qa_engine.services import audit
 from qa_engine.services import workflow as workflow_service
 
@@ -217,13 +217,6 @@ def import_elm(session: Session, *, actor: User, document: Mapping[str, Any]) ->
     imported = proposal_from_elm(document, reference_data().vocabularies)
     programme = create_draft(session, actor=actor, data=imported.proposal_data, source="elm")
     return programme, list(imported.unmapped)
-
-
-def timeline(session: Session, programme: Programme) -> list[AuditEntry]:
-    """The programme's audit entries, oldest first: its history as people see it."""
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.object_type == "programme",
-                                                         AuditEntry.object_id == str(programme.id))
-                                .order_by(AuditEntry.seq)))
 
 
 def _require(allowed: bool) -> None:

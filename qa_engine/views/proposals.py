@@ -19,7 +19,7 @@ from qa_engine.exports.elm_import import ElmImportError
 from qa_engine.forms import proposal as forms
 from qa_engine.forms.screening import ReturnForm
 from qa_engine.models import Attachment, Programme
-from qa_engine.services import attachments, proposals, workflow
+from qa_engine.services import attachments, proposals, timeline, workflow
 from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
@@ -130,7 +130,7 @@ def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None 
                  else json.loads(versions[-1].screening) if versions else None)
     return render_template(
         "proposals/overview.html", programme=programme, state=State(programme.state), versions=versions,
-        screening=screening, live=is_draft, timeline=proposals.timeline(db.session, programme),
+        screening=screening, live=is_draft, timeline=timeline.timeline(db.session, programme, current_user.actor),
         files=attachments.draft_attachments(db.session, programme) if is_draft else [],
         sections=forms.SECTIONS, blocked=blocked, returned=screening_service.last_return(db.session, programme),
         return_form=ReturnForm(),
