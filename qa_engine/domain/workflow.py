@@ -1,8 +1,8 @@
 """The accreditation process: its states, the actions people take, and the one table of allowed transitions.
 
-The table reads like the process diagram: (state, action) -> target state and the roles that may act.
-Later issues (review, decision) add their rows here; nothing else decides
-whether a programme may move.
+The table reads like the process diagram: (state, action) -> target state, the roles that may act, the
+facts about the case that must hold (preconditions, established by the services) and whether the actor
+must say why. Nothing else decides whether a programme may move.
 """
 from __future__ import annotations
 
@@ -22,13 +22,22 @@ class State(StrEnum):
     CONSOLIDATION = "consolidation"
     PROVIDER_RESPONSE = "provider_response"
     DECISION_PENDING = "decision_pending"
-    DECIDED = "decided"
-    WITHDRAWN = "withdrawn"
+    # Decided: the four outcomes, then what may follow an approval.
+    APPROVED = "approved"
+    CONDITIONS = "conditions"  # approved with conditions, which are being followed up
+    REVISE_AND_RESUBMIT = "revise_and_resubmit"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    APPROVAL_WITHDRAWN = "approval_withdrawn"
+    WITHDRAWN = "withdrawn"  # by the provider, before a decision
 
     @property
     def label(self) -> str:
         """The state as shown to people."""
-        return self.value.replace("_", " ").capitalize()
+        return _STATE_LABELS.get(self) or self.value.replace("_", " ").capitalize()
+
+
+_STATE_LABELS = {State.CONDITIONS: "Approved with conditions", State.REVISE_AND_RESUBMIT: "Revise and resubmit"}
 
 
 class Action(StrEnum):
@@ -44,6 +53,15 @@ class Action(StrEnum):
     SEND_DRAFT_REPORT = "send_draft_report"
     RESPOND_TO_REPORT = "respond_to_report"
     CLOSE_RESPONSE_WINDOW = "close_response_window"
+    APPROVE = "approve"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions"
+    REQUIRE_REVISION = "require_revision"
+    REJECT = "reject"
+    CONDITIONS_MET = "conditions_met"
+    UPHOLD_APPEAL = "uphold_appeal"
+    WITHDRAW_APPROVAL = "withdraw_approval"
+    EXPIRE = "expire"
+    START_PERIODIC_REVIEW = "start_periodic_review"
 
     @property
     def label(self) -> str:
@@ -57,6 +75,10 @@ class Precondition(StrEnum):
     REVIEWS_IN = "reviews_in"  # the panel meets its policy and every confirmed member has submitted
     CONSENSUS_RECORDED = "consensus_recorded"  # every criterion the reviewers disagree on has a consensus mark
     RESPONSE_WINDOW_CLOSED = "response_window_closed"  # the provider's time to answer the draft report is over
+    DECISION_CONFIRMED = "decision_confirmed"  # the decision is recorded and, under four eyes, confirmed
+    ALL_CONDITIONS_MET = "all_conditions_met"
+    APPEAL_LODGED = "appeal_lodged"  # an appeal against the decision in effect awaits its outcome
+    VALIDITY_ENDED = "validity_ended"
 
     @property
     def unmet_message(self) -> str:
@@ -68,6 +90,10 @@ _UNMET = {
     Precondition.REVIEWS_IN: "The panel is not complete or not every reviewer has submitted.",
     Precondition.CONSENSUS_RECORDED: "A consensus mark is still missing for a criterion the reviewers disagree on.",
     Precondition.RESPONSE_WINDOW_CLOSED: "The provider's response window is still open.",
+    Precondition.DECISION_CONFIRMED: "The decision has not been confirmed by a second officer.",
+    Precondition.ALL_CONDITIONS_MET: "Not every condition has been met.",
+    Precondition.APPEAL_LODGED: "No appeal is waiting for its outcome.",
+    Precondition.VALIDITY_ENDED: "The approval is still valid.",
 }
 
 
@@ -112,10 +138,17 @@ PRE_DECISION = (
     State.DECISION_PENDING,
 )
 
+#: The decided states an appeal can reopen (an unconditional approval leaves nothing to appeal).
+APPEALABLE = (State.CONDITIONS, State.REVISE_AND_RESUBMIT, State.REJECTED, State.APPROVAL_WITHDRAWN)
+#: States in which the programme holds an approval.
+ACCREDITED = (State.APPROVED, State.CONDITIONS)
+DECIDE = frozenset({Precondition.DECISION_CONFIRMED})
+
 TRANSITIONS: Mapping[tuple[State | None, Action], Transition] = {
     (NEW, Action.CREATE): Transition(State.DRAFT, DESIGNER),
     (State.DRAFT, Action.SUBMIT): Transition(State.SUBMITTED, DESIGNER),
     (State.RETURNED, Action.START_REVISION): Transition(State.DRAFT, DESIGNER),
+    (State.REVISE_AND_RESUBMIT, Action.START_REVISION): Transition(State.DRAFT, DESIGNER),
     **{(state, Action.WITHDRAW): Transition(State.WITHDRAWN, DESIGNER) for state in PRE_DECISION},
     # Screening by the QA officer: take the case, then accept it for review or send it back with reasons.
     (State.SUBMITTED, Action.TAKE_FOR_SCREENING): Transition(State.SCREENING, QA_OFFICER),
@@ -134,6 +167,25 @@ TRANSITIONS: Mapping[tuple[State | None, Action], Transition] = {
         State.DECISION_PENDING, DESIGNER, comment_required=True),
     (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): Transition(
         State.DECISION_PENDING, QA_OFFICER, requires=frozenset({Precondition.RESPONSE_WINDOW_CLOSED})),
+    # The decision: one action per outcome, each taking effect once recorded (and confirmed under four eyes).
+    (State.DECISION_PENDING, Action.APPROVE): Transition(State.APPROVED, QA_OFFICER, requires=DECIDE),
+    (State.DECISION_PENDING, Action.APPROVE_WITH_CONDITIONS): Transition(State.CONDITIONS, QA_OFFICER,
+                                                                         requires=DECIDE),
+    (State.DECISION_PENDING, Action.REQUIRE_REVISION): Transition(State.REVISE_AND_RESUBMIT, QA_OFFICER,
+                                                                  requires=DECIDE),
+    (State.DECISION_PENDING, Action.REJECT): Transition(State.REJECTED, QA_OFFICER, requires=DECIDE),
+    # After the decision: conditions met, appeals upheld, approvals withdrawn or ended, periodic review.
+    (State.CONDITIONS, Action.CONDITIONS_MET): Transition(
+        State.APPROVED, QA_OFFICER, requires=frozenset({Precondition.ALL_CONDITIONS_MET})),
+    **{(state, Action.UPHOLD_APPEAL): Transition(State.DECISION_PENDING, QA_OFFICER, comment_required=True,
+                                                 requires=frozenset({Precondition.APPEAL_LODGED}))
+       for state in APPEALABLE},
+    **{(state, Action.WITHDRAW_APPROVAL): Transition(State.APPROVAL_WITHDRAWN, QA_OFFICER, comment_required=True)
+       for state in ACCREDITED},
+    **{(state, Action.EXPIRE): Transition(State.EXPIRED, QA_OFFICER,
+                                          requires=frozenset({Precondition.VALIDITY_ENDED})) for state in ACCREDITED},
+    (State.APPROVED, Action.START_PERIODIC_REVIEW): Transition(State.DRAFT, DESIGNER),
+    (State.EXPIRED, Action.START_PERIODIC_REVIEW): Transition(State.DRAFT, DESIGNER),
 }
 
 

@@ -1,5 +1,14 @@
 """The tables. Importing this package registers every model on Base.metadata."""
 from qa_engine.models.audit import AuditEntry, AuditHead
+from qa_engine.models.decision import (
+    Addendum,
+    Appeal,
+    AppealStatus,
+    Condition,
+    ConditionEvidence,
+    Decision,
+    DecisionStatus,
+)
 from qa_engine.models.programme import Programme
 from qa_engine.models.proposal import Attachment, ProgrammeVersion
 from qa_engine.models.review import (
@@ -14,6 +23,13 @@ from qa_engine.models.review import (
 from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
 
 __all__ = [
+    "Addendum",
+    "Appeal",
+    "AppealStatus",
+    "Condition",
+    "ConditionEvidence",
+    "Decision",
+    "DecisionStatus",
     "Assignment",
     "ConflictDeclaration",
     "ConsensusMark",

@@ -29,7 +29,7 @@ from qa_engine.domain.proposal import (
 from qa_engine.domain.proposal_diff import Change, proposal_diff
 from qa_engine.domain.roles import Role
 from qa_engine.domain.screening import ApprovedProgramme, ScreeningConfig, ScreeningResult, screen
-from qa_engine.domain.workflow import Action, State
+from qa_engine.domain.workflow import ACCREDITED, Action, State
 from qa_engine.exports.elm_import import proposal_from_elm
 from qa_engine.models import Programme, ProgrammeVersion, User
 from qa_engine.services import audit
@@ -259,12 +259,12 @@ def _store_draft(programme: Programme, proposal: Proposal) -> None:
 
 
 def _approved(session: Session, programme: Programme) -> list[ApprovedProgramme]:
-    """Decided programmes' last versions, for the near-duplicate check."""
+    """Accredited programmes' last versions, for the near-duplicate check."""
     rows = session.execute(
         select(Programme.id, ProgrammeVersion.content)
         .join(ProgrammeVersion, and_(ProgrammeVersion.programme_id == Programme.id,
                                      ProgrammeVersion.number == Programme.current_version))
-        .where(Programme.state == State.DECIDED, Programme.id != programme.id)
+        .where(Programme.state.in_(ACCREDITED), Programme.id != programme.id)
     )
     approved = []
     for programme_id, content in rows:

@@ -46,15 +46,42 @@ EXPECTED: dict[tuple[State | None, Action], tuple[State, Role, ...]] = {
     (State.CONSOLIDATION, Action.SEND_DRAFT_REPORT): (State.PROVIDER_RESPONSE, Q),
     (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT): (State.DECISION_PENDING, D),
     (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): (State.DECISION_PENDING, Q),
+    # The decision and what follows it
+    (State.DECISION_PENDING, Action.APPROVE): (State.APPROVED, Q),
+    (State.DECISION_PENDING, Action.APPROVE_WITH_CONDITIONS): (State.CONDITIONS, Q),
+    (State.DECISION_PENDING, Action.REQUIRE_REVISION): (State.REVISE_AND_RESUBMIT, Q),
+    (State.DECISION_PENDING, Action.REJECT): (State.REJECTED, Q),
+    (State.REVISE_AND_RESUBMIT, Action.START_REVISION): (State.DRAFT, D),
+    (State.CONDITIONS, Action.CONDITIONS_MET): (State.APPROVED, Q),
+    (State.CONDITIONS, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
+    (State.REVISE_AND_RESUBMIT, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
+    (State.REJECTED, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
+    (State.APPROVAL_WITHDRAWN, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
+    (State.APPROVED, Action.WITHDRAW_APPROVAL): (State.APPROVAL_WITHDRAWN, Q),
+    (State.CONDITIONS, Action.WITHDRAW_APPROVAL): (State.APPROVAL_WITHDRAWN, Q),
+    (State.APPROVED, Action.EXPIRE): (State.EXPIRED, Q),
+    (State.CONDITIONS, Action.EXPIRE): (State.EXPIRED, Q),
+    (State.APPROVED, Action.START_PERIODIC_REVIEW): (State.DRAFT, D),
+    (State.EXPIRED, Action.START_PERIODIC_REVIEW): (State.DRAFT, D),
 }
 #: Transitions that need a comment saying why.
 NEEDS_COMMENT = {(State.SUBMITTED, Action.RETURN_TO_DESIGNER), (State.SCREENING, Action.RETURN_TO_DESIGNER),
-                 (State.CONSOLIDATION, Action.REOPEN_REVIEW), (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT)}
+                 (State.CONSOLIDATION, Action.REOPEN_REVIEW), (State.PROVIDER_RESPONSE, Action.RESPOND_TO_REPORT),
+                 *((state, Action.UPHOLD_APPEAL) for state in (State.CONDITIONS, State.REVISE_AND_RESUBMIT,
+                                                               State.REJECTED, State.APPROVAL_WITHDRAWN)),
+                 (State.APPROVED, Action.WITHDRAW_APPROVAL), (State.CONDITIONS, Action.WITHDRAW_APPROVAL)}
 #: Transitions that need facts about the case beyond its state.
 NEEDS = {
     (State.IN_REVIEW, Action.COMPLETE_REVIEWS): {Precondition.REVIEWS_IN},
     (State.CONSOLIDATION, Action.SEND_DRAFT_REPORT): {Precondition.CONSENSUS_RECORDED},
     (State.PROVIDER_RESPONSE, Action.CLOSE_RESPONSE_WINDOW): {Precondition.RESPONSE_WINDOW_CLOSED},
+    **{(State.DECISION_PENDING, action): {Precondition.DECISION_CONFIRMED} for action in (
+        Action.APPROVE, Action.APPROVE_WITH_CONDITIONS, Action.REQUIRE_REVISION, Action.REJECT)},
+    (State.CONDITIONS, Action.CONDITIONS_MET): {Precondition.ALL_CONDITIONS_MET},
+    **{(state, Action.UPHOLD_APPEAL): {Precondition.APPEAL_LODGED} for state in (
+        State.CONDITIONS, State.REVISE_AND_RESUBMIT, State.REJECTED, State.APPROVAL_WITHDRAWN)},
+    (State.APPROVED, Action.EXPIRE): {Precondition.VALIDITY_ENDED},
+    (State.CONDITIONS, Action.EXPIRE): {Precondition.VALIDITY_ENDED},
 }
 EVERY_FACT = frozenset(Precondition)
 
@@ -96,8 +123,9 @@ def test_an_action_that_needs_a_comment_is_refused_without_one(state: State, act
                                                                comment: str | None) -> None:
     target, role, *_ = EXPECTED[(state, action)]
     with pytest.raises(CommentRequired, match="needs a comment"):
-        workflow.advance(state, action, role, comment=comment)
-    assert workflow.advance(state, action, role, comment="Learning outcomes are not assessable.") == target
+        workflow.advance(state, action, role, comment=comment, holds=EVERY_FACT)
+    assert workflow.advance(state, action, role, comment="Learning outcomes are not assessable.",
+                            holds=EVERY_FACT) == target
 
 
 def test_the_screening_path_and_the_revision_loop_follow_the_table() -> None:
@@ -124,9 +152,10 @@ def test_the_review_path_follows_the_table() -> None:
                        State.DECISION_PENDING]
 
 
-def test_decided_and_withdrawn_programmes_cannot_move() -> None:
-    for state, action, role in itertools.product((State.DECIDED, State.WITHDRAWN), Action, ROLES):
-        assert not workflow.allowed(state, action, role)
+def test_withdrawn_programmes_cannot_move_and_rejected_ones_only_on_appeal() -> None:
+    for action, role in itertools.product(Action, ROLES):
+        assert not workflow.allowed(State.WITHDRAWN, action, role)
+        assert workflow.allowed(State.REJECTED, action, role) == (action is Action.UPHOLD_APPEAL and role is Q)
 
 
 def test_refusal_names_the_action_and_the_state() -> None:
@@ -144,7 +173,7 @@ def test_designer_predicates_follow_the_table_and_the_institution() -> None:
         facts = {"provider_id": 7, "state": state}
         assert permissions.can_edit_programme(own, **facts) == (state is State.DRAFT)
         assert permissions.can_submit(own, **facts) == (state is State.DRAFT)
-        assert permissions.can_start_revision(own, **facts) == (state is State.RETURNED)
+        assert permissions.can_start_revision(own, **facts) == (state in (State.RETURNED, State.REVISE_AND_RESUBMIT))
         assert permissions.can_withdraw(own, **facts) == (state in workflow.PRE_DECISION)
         assert permissions.can_download_attachment(officer, **facts) == (state is not State.DRAFT)
         for predicate in (permissions.can_edit_programme, permissions.can_submit, permissions.can_withdraw,
