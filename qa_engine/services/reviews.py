@@ -23,9 +23,9 @@ from qa_engine.domain.review_visibility import Relation
 from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.rubric_model import Rubric
 from qa_engine.domain.rubrics import RubricRegistry
-from qa_engine.domain.scoring import Mark
+from qa_engine.domain.scoring import Consensus, Mark, PanelScore, score_panel
 from qa_engine.domain.workflow import Action, Precondition, State
-from qa_engine.models import Assignment, Programme, Review, User
+from qa_engine.models import Assignment, ConsensusMark, Programme, Review, User
 from qa_engine.services import audit, workflow
 
 SETTINGS_KEY = "qa_engine.review_settings"
@@ -203,6 +203,34 @@ def complete_if_in(session: Session, review: Review, *, actor: User, role: Role,
     workflow.transition(session, review.programme, Action.COMPLETE_REVIEWS, actor=actor, role=role,
                         holds=review_facts(review, settings), details={"review": review.id})
     return True
+
+
+def panel_score(session: Session, review: Review, rubric: Rubric, settings: ReviewSettings) -> PanelScore:
+    """The panel's scores: the submitted reviews aggregated per criterion, with the consensus marks recorded."""
+    submitted = [marks_of(a) for a in review.assignments if a.status is MemberStatus.SUBMITTED]
+    agreed = {row.criterion_id: Consensus(row.value, row.reason) for row in
+              session.scalars(select(ConsensusMark).where(ConsensusMark.review_id == review.id))}
+    return score_panel(rubric, submitted, agreed, disagreement_threshold=settings.disagreement_threshold)
+
+
+def pinned_rubric(review: Review, registry: RubricRegistry) -> Rubric:
+    """The rubric version the round is pinned to.
+
+    :raises RubricChanged: when that version is no longer loaded, or its content differs from the pinned hash.
+    """
+    rubric_id, _, version = review.rubric_key.partition("@")
+    try:
+        rubric = registry.get(rubric_id, version)
+    except KeyError:
+        raise RubricChanged(f"The rubric {review.rubric_key} this review is pinned to is no longer loaded.") from None
+    if rubric.content_hash != review.rubric_sha256:
+        raise RubricChanged(f"The rubric {review.rubric_key} changed since this review started; "
+                            f"restore the released version before scoring.")
+    return rubric
+
+
+class RubricChanged(Exception):
+    """The pinned rubric version is missing or was altered after release."""
 
 
 def marks_of(assignment: Assignment) -> dict[str, Mark]:
