@@ -3,7 +3,21 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from qa_engine.views import admin, auth, catalogue, consolidation, main, panel, proposals, reviewing, screening
+    from qa_engine.views import (
+        admin,
+        appeals,
+        auth,
+        catalogue,
+        consolidation,
+        decisions,
+        main,
+        panel,
+        proposals,
+        register,
+        reviewing,
+        screening,
+    )
 
-    for module in (main, auth, admin, catalogue, proposals, screening, panel, reviewing, consolidation):
+    for module in (main, auth, admin, catalogue, proposals, screening, panel, reviewing, consolidation, decisions,
+                   appeals, register):
         app.register_blueprint(module.bp)
