@@ -77,6 +77,14 @@ class Defaults:
     SMTP_STARTTLS = False
     MAIL_MAX_ATTEMPTS = 8
     BASE_URL = "http://127.0.0.1:5000"  # where links in e-mails point
+    # Decisions: a second QA officer confirms each decision when FOUR_EYES is on.
+    FOUR_EYES = False
+    DECISION_BODY = "Accreditation committee"
+    DECISION_VALIDITY_YEARS = 3
+    APPEAL_WINDOW_DAYS = 30
+    EXPIRY_REMINDER_DAYS: list[int] = [180, 90, 30]
+    # ELM exports: the QDR concept URI of each NQF level, by country, e.g. {"ES": {"6": "http://data.europa.eu/..."}}.
+    NQF_LEVEL_URIS: dict[str, dict[str, str]] = {}
 
 
 def load(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
