@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,10 @@ from factories import (
 )
 from flask import Flask
 
+from qa_engine.domain.outcomes import Outcome
 from qa_engine.domain.roles import InstitutionKind, Role
-from qa_engine.models import ConflictDeclaration
+from qa_engine.domain.workflow import State
+from qa_engine.models import Appeal, Condition, ConflictDeclaration, Decision, DecisionStatus
 from qa_engine.services import users
 from qa_engine.views.access import allow, undeclared_endpoints
 
@@ -84,11 +87,28 @@ def world(app: Flask, session) -> World:  # noqa: ANN001
     }
     session.add(ConflictDeclaration(reviewer_id=people[CONFLICTED_REVIEWER].id, institution_id=provider.id,
                                     reason="I taught on this programme's predecessor."))
+    # A second programme of the provider, approved with a condition, whose decision is under appeal.
+    decided = make_programme(session, people["designer"])
+    make_submitted(session, decided, people["designer"])
+    decided.state = State.CONDITIONS
+    decision = Decision(programme_id=decided.id, version_number=1, status=DecisionStatus.EFFECTIVE,
+                        outcome=Outcome.APPROVED_WITH_CONDITIONS, rationale="Sound, one gap.",
+                        valid_from=date.today(), valid_until=date.today() + timedelta(days=1000),
+                        decision_body="Accreditation committee", decided_by_id=officer.id, decided_on=date.today(),
+                        appeal_deadline=date.today() + timedelta(days=30))
+    session.add(decision)
+    session.flush()
+    condition = Condition(decision_id=decision.id, number=1, text="Publish the RPL procedure.",
+                          evidence_required="The published procedure.", due_on=date.today() + timedelta(days=90))
+    appeal = Appeal(decision_id=decision.id, programme_id=decided.id, grounds="The condition is disproportionate.",
+                    lodged_by_id=people["designer"].id)
+    session.add_all([condition, appeal])
     session.commit()
     return World(clients, {"user_id": target.id, "token": token, "filename": "app.css", "programme_id": programme.id,
                            "section": "identification", "number": 1, "attachment_id": attachment.id,
                            "rubric_id": "slp-ex-ante", "version": 1, "country": "IE", "review_id": review.id,
-                           "reviewer_id": people[ASSIGNED_REVIEWER].id,
+                           "reviewer_id": people[ASSIGNED_REVIEWER].id, "decided_programme_id": decided.id,
+                           "decision_id": decision.id, "condition_id": condition.id, "appeal_id": appeal.id,
                            "assignment_id": {**{name: a.id for name, a in seats.items()},
                                              "*": seats[ASSIGNED_REVIEWER].id}})
 

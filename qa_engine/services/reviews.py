@@ -188,7 +188,7 @@ def lock_programme(session: Session, programme_id: int) -> Programme:
     Take it before reading what a decision about the programme rests on, e.g. whether every review is in:
     two reviewers submitting at once then see each other's submission, and exactly one closes the review.
     """
-    return session.scalars(select(Programme).where(Programme.id == programme_id).with_for_update()
+    return session.scalars(select(Programme).where(Programme.id == programme_id).with_for_update(of=Programme)
                            .execution_options(populate_existing=True)).one()
 
 
