@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from qa_engine.extensions import babel, csrf, limiter, login_manager, select_locale
 from qa_engine.services import audit, passwords
+from qa_engine.services.reviews import RubricChanged
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,12 @@ def init_errors(app: Flask) -> None:
     def _csrf_error(error: CSRFError) -> ResponseReturnValue:
         message = _l("This form has expired or was not sent from this site. Reload the page and try again.")
         return render_template("errors/error.html", code=400, title=ERROR_TEXT[400][0], message=message), 400
+
+    @app.errorhandler(RubricChanged)
+    def _rubric_changed(error: RubricChanged) -> ResponseReturnValue:
+        """A review's pinned rubric version is no longer loaded as it was: nothing can be scored or consolidated."""
+        return render_template("errors/error.html", code=409, title=_l("The rubric has changed"),
+                               message=str(error)), 409
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
