@@ -19,7 +19,7 @@ from qa_engine.exports.elm_import import ElmImportError
 from qa_engine.forms import proposal as forms
 from qa_engine.forms.screening import ReturnForm
 from qa_engine.models import Attachment, Programme
-from qa_engine.services import attachments, proposals, timeline, workflow
+from qa_engine.services import attachments, proposals, reviews, timeline, workflow
 from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
@@ -133,7 +133,7 @@ def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None 
         screening=screening, live=is_draft, timeline=timeline.timeline(db.session, programme, current_user.actor),
         files=attachments.draft_attachments(db.session, programme) if is_draft else [],
         sections=forms.SECTIONS, blocked=blocked, returned=screening_service.last_return(db.session, programme),
-        return_form=ReturnForm(),
+        return_form=ReturnForm(), review=reviews.current_round(db.session, programme.id),
     ), 422 if blocked else 200
 
 
