@@ -1,4 +1,4 @@
-"""The `qa-engine` command: serve, migrate, load demo data, verify the audit trail, check rubrics."""
+"""The `qa-engine` command: serve, migrate, load demo data, verify the audit trail, check rubrics, send mail."""
 from __future__ import annotations
 
 import functools
@@ -13,7 +13,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from qa_engine import create_app, migrations
 from qa_engine.commands.exports import export
+from qa_engine.commands.mail import worker
 from qa_engine.commands.proposals import import_elm, screen
+from qa_engine.commands.remind import remind
 from qa_engine.commands.rubrics import rubrics
 from qa_engine.db import db
 from qa_engine.web import StartupError
@@ -155,6 +157,9 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 
 
 for command in (rubrics, screen, import_elm, export):
+    cli.add_command(command)
+for command in (worker, remind):  # they use the database: its trouble is one clear line, not a traceback
+    command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 
 
