@@ -156,9 +156,9 @@ def create_admin(email: str, name: str, institution: str, country: str, password
     click.echo(f"Administrator {email} created.")
 
 
-for command in (rubrics, screen, import_elm, export):
+for command in (rubrics, screen, import_elm):
     cli.add_command(command)
-for command in (worker, remind):  # they use the database: its trouble is one clear line, not a traceback
+for command in (export, worker, remind):  # they use the database: its trouble is one clear line, not a traceback
     command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 

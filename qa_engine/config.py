@@ -83,6 +83,12 @@ class Defaults:
     DECISION_VALIDITY_YEARS = 3
     APPEAL_WINDOW_DAYS = 30
     EXPIRY_REMINDER_DAYS: list[int] = [180, 90, 30]
+    # The agency in exports (ELM, Open Badges, DEQAR): its URI and website, country (default: its institution's),
+    # and its DEQAR identifier.
+    AGENCY_URI: str | None = None
+    AGENCY_COUNTRY: str | None = None
+    AGENCY_WEBSITE: str | None = None
+    AGENCY_DEQAR_ID = ""
     # ELM exports: the QDR concept URI of each NQF level, by country, e.g. {"ES": {"6": "http://data.europa.eu/..."}}.
     NQF_LEVEL_URIS: dict[str, dict[str, str]] = {}
 

@@ -1,29 +1,32 @@
-"""`qa-engine export ob3|elm|deqar ID|--all`: decided programmes in the exchange formats, on standard output.
+"""`qa-engine export ob3|elm|deqar ID|--all`: accredited programmes in the exchange formats, on standard output.
 
 Programmes come from a loader: `loader(id)` returns the items for one programme and `loader(None)` every
-decided one. The database layer installs it as the click context object or as the module hook
-`item_loader`; until then `--from-file PROPOSAL.json --decision-file DECISION.json` exports one programme
-from files. Exit codes: 0 exported, 2 bad input (a message on stderr, never a traceback).
+one. Run as `qa-engine export`, the loader reads the application's database (what the public register lists
+today); a test or another store may pass its own as the click context object or set the module hook
+`item_loader`. `--from-file PROPOSAL.json --decision-file DECISION.json` exports one programme from files.
+Exit codes: 0 exported, 1 no such programme in the register, 2 bad input (a message on stderr, never a
+traceback).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from flask.cli import ScriptInfo
 
 from qa_engine.commands.proposals import _read_json, _read_proposal, _stop
 from qa_engine.domain.outcomes import Outcome
-from qa_engine.exports import deqar, elm, ob3
+from qa_engine.exports import elm
+from qa_engine.exports.documents import FORMATS, render
 from qa_engine.exports.records import AgencyFacts, Condition, DecisionFacts, ExportError, ExportItem, export_item
 
 ItemLoader = Callable[[str | None], list[ExportItem]]
 item_loader: ItemLoader | None = None
-FORMATS = ("ob3", "elm", "deqar")
+EXIT_NOT_FOUND = 1
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -125,42 +128,56 @@ def _items_from_files(proposal_file: Path, decision_file: Path) -> list[ExportIt
 
 def _loader(ctx: click.Context) -> ItemLoader:
     loader = ctx.obj if callable(ctx.obj) else item_loader
+    info = ctx.find_object(ScriptInfo)
+    if loader is None and info is not None:
+        loader = database_loader(info)
     if loader is None:
         _stop(["error: no programme store is connected; export from files with "
                "--from-file PROPOSAL.json --decision-file DECISION.json"])
     return loader
 
 
-def render(fmt: str, items: list[ExportItem], *, many: bool, as_csv: bool = False,
-           issued_on: date | None = None) -> str:
-    """The export text of `items` in `fmt`; `many` gives ob3 as a JSON array.
+def database_loader(info: ScriptInfo) -> ItemLoader:
+    """A loader reading the application's database: what is accredited today, as the public register shows it."""
+    from qa_engine.db import db
+    from qa_engine.services import export_data
 
-    :raises ExportError: when an item cannot be exported in that format.
-    """
-    if fmt == "deqar":
-        return deqar.deqar_csv(items) if as_csv else deqar.deqar_json(items)
-    if fmt == "elm":
-        document: Any = elm.qualification_graph(items)
-    else:
-        credentials = [ob3.achievement_credential(item, issued_on=issued_on or item.decision.valid_from)
-                       for item in items]
-        document = credentials if many else credentials[0]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    app = info.load_app()
+
+    def load(programme_id: str | None) -> list[ExportItem]:
+        if programme_id is not None and not programme_id.isdigit():
+            return []
+        with app.app_context(), db.new_session() as session:
+            return export_data.items(session, export_data.export_settings(session), today=date.today(),
+                                     programme_id=int(programme_id) if programme_id else None)
+
+    return load
+
+
+def _not_found(programme_id: str) -> NoReturn:
+    click.echo(f"error: programme {programme_id} is not in the register: no such programme, or it is not "
+               "accredited today", err=True)
+    raise SystemExit(EXIT_NOT_FOUND)
 
 
 @click.command("export")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(FORMATS))
 @click.argument("programme_id", metavar="[ID]", required=False)
-@click.option("--all", "every", is_flag=True, help="Every approved programme instead of one ID.")
+@click.option("--all", "every", is_flag=True, help="Every accredited programme instead of one ID.")
 @click.option("--from-file", "proposal_file", type=_FILE, help="A proposal JSON file to export.")
 @click.option("--decision-file", type=_FILE, help="The decision on that proposal (JSON, see docs/exports.md).")
-@click.option("--csv", "as_csv", is_flag=True, help="deqar: CSV instead of JSON.")
+@click.option("--format", "table_format", type=click.Choice(("json", "csv")), default="json", show_default=True,
+              help="deqar: JSON or CSV.")
+@click.option("--csv", "as_csv", is_flag=True, help="deqar: CSV instead of JSON (the same as --format csv).")
 @click.option("--issued-on", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="ob3: the example credential's validFrom, YYYY-MM-DD (default: the decision's valid-from).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, programme_id: str | None, every: bool, proposal_file: Path | None,
-           decision_file: Path | None, as_csv: bool, issued_on: datetime | None) -> None:
-    """Export one programme (ID) or --all approved ones as ob3, elm or deqar, on standard output."""
+           decision_file: Path | None, table_format: str, as_csv: bool, issued_on: datetime | None) -> None:
+    """Export one programme (ID) or --all accredited ones as ob3, elm or deqar, on standard output.
+
+    Without --from-file the programmes come from the database: those the public register lists today.
+    """
     if every and programme_id:
         _stop(["error: give one programme ID or --all, not both"])
     if not every and not programme_id and not proposal_file:
@@ -176,9 +193,13 @@ def export(ctx: click.Context, fmt: str, programme_id: str | None, every: bool, 
     if every:
         items = [item for item in items if item.decision.is_approval]
     elif not items:
-        _stop([f"error: no decided programme {programme_id}"])
+        _not_found(programme_id or "")
     try:
-        text = render(fmt, items, many=every, as_csv=as_csv, issued_on=issued_on.date() if issued_on else None)
+        text = render(fmt, items, many=every, as_csv=as_csv or table_format == "csv",
+                      issued_on=issued_on.date() if issued_on else None)
     except ExportError as error:
         _stop([f"error: {error}"])
+    if fmt == "elm":
+        for note in elm.nqf_notes(items):
+            click.echo(note, err=True)
     click.echo(text, nl=False)

@@ -11,7 +11,7 @@ import io
 import json
 
 from qa_engine.domain.outcomes import Outcome
-from qa_engine.exports.records import ExportError, ExportItem, number
+from qa_engine.exports.records import ExportError, ExportItem, csv_cell, number
 
 DEQAR_DECISIONS = {
     Outcome.APPROVED: "positive",
@@ -23,7 +23,6 @@ FIELDS = (
     "eqf_level", "nqf_level", "ects", "decision", "decided_on", "valid_from", "valid_to", "report_url",
     "programme_uri",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def deqar_rows(items: list[ExportItem]) -> list[dict]:
@@ -70,13 +69,6 @@ def deqar_csv(items: list[ExportItem]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in deqar_rows(items):
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buffer.getvalue()
 
-
-def _cell(value: object) -> str:
-    """A CSV cell: empty for None, and a leading quote before = + - @ so no spreadsheet treats it as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -15,7 +15,7 @@ from qa_engine.domain.vocabularies import Vocabularies
 from qa_engine.exports.elm_validation import EDC_AP_CONTEXT_URL, ElmValidation, validate_elm
 from qa_engine.exports.records import ExportItem, default_vocabularies, number, require_approval, term_label
 
-__all__ = ["ELM_CONTEXT", "ElmValidation", "qualification_graph", "validate_elm"]
+__all__ = ["ELM_CONTEXT", "ElmValidation", "nqf_notes", "qualification_graph", "validate_elm"]
 
 ELM_CONTEXT: list[Any] = [EDC_AP_CONTEXT_URL, {"id": "@id", "type": "@type"}]
 TEXT_LANGUAGE = "en"  # the language proposals are written in
@@ -241,3 +241,11 @@ def qualification_graph(items: list[ExportItem], vocabularies: Vocabularies | No
         organisations.setdefault(item.agency.uri, _organisation(item.agency.uri, item.agency.name,
                                                                 item.agency.country, vocab, item.agency.website))
     return {"@context": ELM_CONTEXT, "@graph": graph + list(organisations.values())}
+
+
+def nqf_notes(items: list[ExportItem]) -> list[str]:
+    """A note for each item whose NQF level has no QDR concept URI: its graph leaves `NQFLevel` out."""
+    return [f"note: programme {item.decision.programme_id}: the NQF level “{item.proposal.level.nqf_level}” "
+            f"({item.proposal.level.nqf_country or item.proposal.awarding_body.country}) has no QDR concept URI "
+            "(configure NQF_LEVEL_URIS); the ELM export leaves NQFLevel out"
+            for item in items if item.proposal.level.nqf_level and not item.nqf_level_uri]

@@ -18,6 +18,7 @@ from qa_engine.domain.vocabularies import Vocabularies, load_vocabularies
 from qa_engine.paths import resource_dir
 
 DEFAULT_BASE_URL = "https://qa.example.org/register"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 APPROVING = frozenset({Outcome.APPROVED, Outcome.APPROVED_WITH_CONDITIONS})
 
 
@@ -120,3 +121,11 @@ def term_label(vocabularies: Vocabularies, vocabulary: str, term_id: str) -> str
     """The label of `term_id` in `vocabulary` (e.g. "modes"), or the id itself when unknown."""
     terms = getattr(vocabularies, vocabulary)
     return terms[term_id].label if term_id in terms else term_id
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell: empty for None, and a leading quote before = + - @ so no spreadsheet treats it as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
