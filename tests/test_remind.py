@@ -68,8 +68,8 @@ def test_remind_review_before_after_and_escalation_on_their_days(app, session, w
     before_2, after_1, escalation = mails(session)[1], mails(session)[2], mails(session)[4]
     assert before_2.subject == f"[QA Engine] Reminder: your review of “{TITLE}” is due on {long_date(due)}"
     assert f"is due on {long_date(due)}, in 2 days." in before_2.body_text
-    assert f"http://127.0.0.1:5000/reviews/{place.id}" in before_2.body_text
-    assert f'href="http://127.0.0.1:5000/reviews/{place.id}"' in before_2.body_html
+    assert f"http://127.0.0.1:5000/reviews/{place.id}/score" in before_2.body_text
+    assert f'href="http://127.0.0.1:5000/reviews/{place.id}/score"' in before_2.body_html
     assert after_1.subject == f"[QA Engine] Overdue: your review of “{TITLE}” was due on {long_date(due)}"
     assert f"overdue: it was due on {long_date(due)}, 1 day ago." in after_1.body_text
     assert escalation.subject == f"[QA Engine] Escalation: a review of “{TITLE}” is 14 days overdue"

@@ -121,12 +121,14 @@ def _seat_task(seat: Assignment, review: Review, settings: ReviewSettings) -> Ta
     if seat.status is MemberStatus.INVITED:
         facts = AssignmentFacts(seat.id, AssignmentKind.INVITATION, invited_on + timedelta(days=settings.answer_days),
                                 done=False, recipient_id=seat.reviewer_id, assigned_on=invited_on)
+        page = "reviewing.invitation"
     else:
         accepted_on = seat.responded_at.date() if seat.responded_at else invited_on
         facts = AssignmentFacts(seat.id, AssignmentKind.REVIEW, review.due_on, done=False,
                                 recipient_id=seat.reviewer_id, assigned_on=accepted_on)
+        page = "reviewing.score"
     return Task(facts, seat.reviewer, review.opened_by_id, review.programme_id, review.programme.title,
-                outbox.link("reviewing.invitation", assignment_id=seat.id), reviewer_name=seat.reviewer.full_name)
+                outbox.link(page, assignment_id=seat.id), reviewer_name=seat.reviewer.full_name)
 
 
 def _response_tasks(session: Session) -> list[Task]:

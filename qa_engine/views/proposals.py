@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,7 +22,7 @@ from qa_engine.services import attachments, proposals, reviews, timeline, workfl
 from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
-from qa_engine.views.programme_pages import conflict_page, visible_programme
+from qa_engine.views.programme_pages import conflict_page, send_attachment, uploads_dir, visible_programme
 
 bp = Blueprint("proposals", __name__, url_prefix="/programmes")
 DESIGNERS = roles(Role.DESIGNER)
@@ -60,10 +59,6 @@ def _editable(programme_id: int) -> Programme:
 def _settings() -> proposals.ScreeningSettings:
     return proposals.ScreeningSettings(current_app.config.get("SCREENING") or {}, proposals.reference_data(),
                                        utcnow().date())
-
-
-def _uploads_dir() -> Path:
-    return Path(current_app.config.get("UPLOADS_DIR") or Path(current_app.instance_path) / "uploads")
 
 
 def _limits() -> uploads.UploadLimits:
@@ -248,7 +243,7 @@ def attachment_upload(programme_id: int) -> ResponseReturnValue:
             attachments.upload(db.session, programme, actor=current_user.user, filename=form.file.data.filename or "",
                                content=form.file.data.read(_limits().max_bytes + 1),
                                kind=AttachmentKind(form.kind.data), description=form.description.data.strip(),
-                               limits=_limits(), directory=_uploads_dir())
+                               limits=_limits(), directory=uploads_dir())
         except attachments.FileRejected as error:
             db.session.rollback()
             form.file.errors.append(str(error))
@@ -276,12 +271,7 @@ def attachment_download(programme_id: int, attachment_id: int) -> ResponseReturn
                                                state=State(programme.state)):
         abort(404)
     attachment = _attachment(programme, attachment_id)
-    response = send_file(attachments.file_path(attachment, _uploads_dir()), mimetype=attachment.media_type,
-                         as_attachment=True, download_name=uploads.safe_download_name(attachment.filename),
-                         max_age=0)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_attachment(attachment)
 
 
 @bp.route("/<int:programme_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
@@ -289,7 +279,7 @@ def attachment_download(programme_id: int, attachment_id: int) -> ResponseReturn
 def attachment_delete(programme_id: int, attachment_id: int) -> ResponseReturnValue:
     programme = _editable(programme_id)
     attachment = _attachment(programme, attachment_id)
-    unused = attachments.remove(db.session, programme, attachment, actor=current_user.user, directory=_uploads_dir())
+    unused = attachments.remove(db.session, programme, attachment, actor=current_user.user, directory=uploads_dir())
     db.session.commit()
     if unused:
         unused.unlink(missing_ok=True)  # after the commit: a rolled-back removal keeps its file
