@@ -17,6 +17,7 @@ from qa_engine.commands.mail import worker
 from qa_engine.commands.proposals import import_elm, screen
 from qa_engine.commands.remind import remind
 from qa_engine.commands.rubrics import rubrics
+from qa_engine.commands.validity import expire
 from qa_engine.db import db
 from qa_engine.web import StartupError
 
@@ -158,7 +159,8 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 
 for command in (rubrics, screen, import_elm):
     cli.add_command(command)
-for command in (export, worker, remind):  # they use the database: its trouble is one clear line, not a traceback
+# These use the database: its trouble is one clear line, not a traceback.
+for command in (export, worker, remind, expire):
     command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 

@@ -124,6 +124,8 @@ NEW: None = None
 
 DESIGNER = frozenset({Role.DESIGNER})
 QA_OFFICER = frozenset({Role.QA_OFFICER})
+#: An appeal is handled by a panel of people who took no part in the case: officers, administrators, reviewers.
+APPEAL_HANDLERS = frozenset({Role.QA_OFFICER, Role.ADMIN, Role.REVIEWER})
 #: The last reviewer's submission closes the review; a QA officer may close it after removing a straggler.
 REVIEW_CLOSERS = frozenset({Role.REVIEWER, Role.QA_OFFICER})
 #: States before a decision is taken: the designer may still withdraw the programme.
@@ -177,7 +179,7 @@ TRANSITIONS: Mapping[tuple[State | None, Action], Transition] = {
     # After the decision: conditions met, appeals upheld, approvals withdrawn or ended, periodic review.
     (State.CONDITIONS, Action.CONDITIONS_MET): Transition(
         State.APPROVED, QA_OFFICER, requires=frozenset({Precondition.ALL_CONDITIONS_MET})),
-    **{(state, Action.UPHOLD_APPEAL): Transition(State.DECISION_PENDING, QA_OFFICER, comment_required=True,
+    **{(state, Action.UPHOLD_APPEAL): Transition(State.DECISION_PENDING, APPEAL_HANDLERS, comment_required=True,
                                                  requires=frozenset({Precondition.APPEAL_LODGED}))
        for state in APPEALABLE},
     **{(state, Action.WITHDRAW_APPROVAL): Transition(State.APPROVAL_WITHDRAWN, QA_OFFICER, comment_required=True)

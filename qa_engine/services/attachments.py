@@ -17,7 +17,7 @@ from qa_engine.domain.proposal import AttachmentKind
 from qa_engine.domain.roles import Role
 from qa_engine.domain.uploads import FileRejected, UploadLimits
 from qa_engine.domain.workflow import State
-from qa_engine.models import Attachment, Programme, ProgrammeVersion, User
+from qa_engine.models import Appeal, Attachment, Programme, ProgrammeVersion, User
 from qa_engine.services import audit, proposals
 
 __all__ = ["FileRejected", "UploadLimits", "by_sha256", "draft_attachments", "file_path", "remove", "upload"]
@@ -49,7 +49,7 @@ def upload(
     sha256 = hashlib.sha256(content).hexdigest()
     if any(entry["sha256"] == sha256 for entry in listed):
         raise FileRejected(f"{name} is already attached.")
-    attachment = _row_for(session, programme, sha256) or _store(session, programme, actor, name, content,
+    attachment = _row_for(session, programme, sha256) or store(session, programme, actor, name, content,
                                                                  media_type, sha256, kind, directory)
     entry = {"kind": kind.value, "filename": attachment.filename, "sha256": sha256, "description": description}
     proposals.save_section(session, programme, {"attachments": [*listed, entry]}, actor=actor)
@@ -114,8 +114,9 @@ def _row_for(session: Session, programme: Programme, sha256: str) -> Attachment 
                                                     Attachment.sha256 == sha256)).one_or_none()
 
 
-def _store(session: Session, programme: Programme, actor: User, name: str, content: bytes, media_type: str,
-           sha256: str, kind: AttachmentKind, directory: Path) -> Attachment:
+def store(session: Session, programme: Programme, actor: User, name: str, content: bytes, media_type: str,
+          sha256: str, kind: AttachmentKind, directory: Path) -> Attachment:
+    """Write the checked file under a new name and add its row; the caller decides where it is cited."""
     stored_name = str(uuid.uuid4())
     directory.mkdir(parents=True, exist_ok=True)
     # Written whole to a temporary file first, so a crash never leaves half a file under the real name.
@@ -133,7 +134,13 @@ def _store(session: Session, programme: Programme, actor: User, name: str, conte
 
 
 def _cited_by_a_version(session: Session, programme: Programme, sha256: str) -> bool:
+    """Whether a submitted version or an appeal cites the file: then it stays, whatever happens to the draft."""
     contents = session.scalars(select(ProgrammeVersion.content).where(ProgrammeVersion.programme_id == programme.id))
-    return any(entry.get("sha256") == sha256 for content in contents
-               for entry in json.loads(content).get("attachments", []))
+    if any(entry.get("sha256") == sha256 for content in contents
+           for entry in json.loads(content).get("attachments", [])):
+        return True
+    appeals = session.scalars(select(Appeal.documents).where(Appeal.programme_id == programme.id))
+    cited = {int(i) for documents in appeals for i in json.loads(documents or "[]")}
+    return bool(cited) and session.scalar(select(Attachment.id).where(Attachment.id.in_(cited),
+                                                                       Attachment.sha256 == sha256)) is not None
 

@@ -21,7 +21,7 @@ from qa_engine.domain.workflow import (
 STATES: tuple[State | None, ...] = (NEW, *State)
 ROLES: tuple[Role | None, ...] = (None, *Role)
 
-D, Q, R = Role.DESIGNER, Role.QA_OFFICER, Role.REVIEWER
+D, Q, R, A = Role.DESIGNER, Role.QA_OFFICER, Role.REVIEWER, Role.ADMIN
 # What the process allows, written out by hand (the table must agree): target state and the roles that may act.
 EXPECTED: dict[tuple[State | None, Action], tuple[State, Role, ...]] = {
     (NEW, Action.CREATE): (State.DRAFT, D),
@@ -53,10 +53,10 @@ EXPECTED: dict[tuple[State | None, Action], tuple[State, Role, ...]] = {
     (State.DECISION_PENDING, Action.REJECT): (State.REJECTED, Q),
     (State.REVISE_AND_RESUBMIT, Action.START_REVISION): (State.DRAFT, D),
     (State.CONDITIONS, Action.CONDITIONS_MET): (State.APPROVED, Q),
-    (State.CONDITIONS, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
-    (State.REVISE_AND_RESUBMIT, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
-    (State.REJECTED, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
-    (State.APPROVAL_WITHDRAWN, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q),
+    (State.CONDITIONS, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q, A, R),
+    (State.REVISE_AND_RESUBMIT, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q, A, R),
+    (State.REJECTED, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q, A, R),
+    (State.APPROVAL_WITHDRAWN, Action.UPHOLD_APPEAL): (State.DECISION_PENDING, Q, A, R),
     (State.APPROVED, Action.WITHDRAW_APPROVAL): (State.APPROVAL_WITHDRAWN, Q),
     (State.CONDITIONS, Action.WITHDRAW_APPROVAL): (State.APPROVAL_WITHDRAWN, Q),
     (State.APPROVED, Action.EXPIRE): (State.EXPIRED, Q),
@@ -155,7 +155,7 @@ def test_the_review_path_follows_the_table() -> None:
 def test_withdrawn_programmes_cannot_move_and_rejected_ones_only_on_appeal() -> None:
     for action, role in itertools.product(Action, ROLES):
         assert not workflow.allowed(State.WITHDRAWN, action, role)
-        assert workflow.allowed(State.REJECTED, action, role) == (action is Action.UPHOLD_APPEAL and role is Q)
+        assert workflow.allowed(State.REJECTED, action, role) == (action is Action.UPHOLD_APPEAL and role in (Q, A, R))
 
 
 def test_refusal_names_the_action_and_the_state() -> None:
