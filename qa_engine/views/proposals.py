@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from qa_engine.exports.elm_import import ElmImportError
 from qa_engine.forms import proposal as forms
 from qa_engine.forms.screening import ReturnForm
 from qa_engine.models import Attachment, Programme
-from qa_engine.services import attachments, proposals, reviews, timeline, workflow
+from qa_engine.services import appeals, attachments, conditions, proposals, reviews, timeline, workflow
 from qa_engine.services import screening as screening_service
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.views.access import allow, roles
@@ -119,6 +120,7 @@ def overview(programme_id: int) -> ResponseReturnValue:
 
 
 def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None = None) -> ResponseReturnValue:
+    today = date.today()
     is_draft = State(programme.state) is State.DRAFT
     versions = proposals.programme_versions(programme)
     screening = (proposals.screen_draft(db.session, programme, _settings()).to_dict() if is_draft
@@ -129,6 +131,9 @@ def _overview(programme: Programme, blocked: proposals.SubmissionBlocked | None 
         files=attachments.draft_attachments(db.session, programme) if is_draft else [],
         sections=forms.SECTIONS, blocked=blocked, returned=screening_service.last_return(db.session, programme),
         return_form=ReturnForm(), review=reviews.current_round(db.session, programme.id),
+        decision=conditions.summary(db.session, programme.id, today=today),
+        appeal_summary=appeals.summary(db.session, programme, current_user.actor, today=today,
+                                       days=appeals.window_days()),
     ), 422 if blocked else 200
 
 
