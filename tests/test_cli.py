@@ -9,7 +9,10 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from qa_engine.cli import cli
-from qa_engine.models import Programme, ProgrammeVersion, User
+from qa_engine.domain.outcomes import Outcome
+from qa_engine.domain.workflow import State
+from qa_engine.models import Appeal, Decision, Programme, User
+from qa_engine.services import audit
 
 
 def run(app, *args: str):  # noqa: ANN001, ANN201
@@ -22,10 +25,13 @@ def test_demo_loads_once_and_prints_logins(app, session) -> None:
     assert "admin@nqa.example" in first.output and "designer@eastvale.example" in first.output
     second = run(app, "demo")
     assert "Demo data is already loaded." in second.output
-    assert session.scalar(select(func.count()).select_from(User)) == 5
-    states = session.scalars(select(Programme.state).order_by(Programme.id)).all()
-    assert states == ["submitted", "draft", "submitted", "draft"]
-    assert session.scalar(select(func.count()).select_from(ProgrammeVersion)) == 2
+    assert session.scalar(select(func.count()).select_from(User)) == 9
+    # Every state of the workflow, reached through the services, with a rejection under appeal.
+    assert set(session.scalars(select(Programme.state))) == set(State)
+    assert session.scalar(select(func.count()).select_from(Appeal).where(Appeal.status == "lodged")) == 1
+    outcomes = set(session.scalars(select(Decision.outcome)))
+    assert outcomes == set(Outcome)
+    assert audit.verify(session) is None
 
 
 def test_demo_accounts_can_sign_in(app, session) -> None:
@@ -35,8 +41,8 @@ def test_demo_accounts_can_sign_in(app, session) -> None:
     client = app.test_client()
     response = client.post_form("/login", {"email": "officer@nqa.example", "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/"
-    home = client.get("/").get_data(as_text=True)
-    assert "Waiting for screening" in home and "Data Analytics for Public Health" in home
+    listed = client.get("/programmes/").get_data(as_text=True)
+    assert "Data Analytics for Public Health" in listed and "Quality Management for Laboratories" in listed
 
 
 def test_create_admin_validates_the_password(app) -> None:

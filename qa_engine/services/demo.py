@@ -1,4 +1,4 @@
-"""Demo data: an agency, two providers, one account per role and a few programmes."""
+"""Demo data: an agency, providers, accounts for every role, a reviewer pool, and programmes in every state."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_engine.domain.roles import InstitutionKind, Role
-from qa_engine.models import Institution, User
+from qa_engine.domain.workflow import State
+from qa_engine.models import Institution, ReviewerProfile, User
 from qa_engine.paths import resource_dir
-from qa_engine.services import proposals, users
+from qa_engine.services import demo_story, proposals, users
 
 DEMO_PASSWORD = "micro-credential-demo"
 
@@ -28,21 +29,58 @@ _INSTITUTIONS = [
     ("Northbridge Quality Agency", "NQA", "ES", InstitutionKind.AGENCY),
     ("University of Eastvale", "Eastvale", "ES", InstitutionKind.PROVIDER),
     ("Westmoor Institute of Technology", "Westmoor", "IE", InstitutionKind.PROVIDER),
+    ("Lakeside University", "Lakeside", "PT", InstitutionKind.PROVIDER),
+    ("Harbour Engineering Group", "Harbour", "ES", InstitutionKind.PROVIDER),
 ]
 _USERS = [
     ("admin@nqa.example", "Ada Admin", "NQA", {Role.ADMIN}),
     ("officer@nqa.example", "Olga Officer", "NQA", {Role.QA_OFFICER}),
+    ("officer2@nqa.example", "Oscar Second", "NQA", {Role.QA_OFFICER}),
     ("reviewer@westmoor.example", "Ravi Reviewer", "Westmoor", {Role.REVIEWER}),
+    ("academic@lakeside.example", "Lucia Academic", "Lakeside", {Role.REVIEWER}),
+    ("student@lakeside.example", "Sam Student", "Lakeside", {Role.REVIEWER}),
+    ("practitioner@harbour.example", "Pablo Practitioner", "Harbour", {Role.REVIEWER}),
     ("designer@eastvale.example", "Dana Designer", "Eastvale", {Role.DESIGNER}),
     ("designer@westmoor.example", "Diego Designer", "Westmoor", {Role.DESIGNER}),
 ]
-# (title, designer, example proposal it starts from, submit it?)
+# The reviewer pool: profile types, ISCED-F expertise, keywords, languages.
+_PROFILES = {
+    "reviewer@westmoor.example": (["academic"], ["0588", "0613"], ["data analytics", "statistics"], ["en"]),
+    "academic@lakeside.example": (["academic", "international"], ["0613", "0715"], ["machine learning"],
+                                  ["en", "es", "pt"]),
+    "student@lakeside.example": (["student"], ["0613"], ["learning analytics"], ["en", "pt"]),
+    "practitioner@harbour.example": (["professional", "employer"], ["0715", "0732"], ["manufacturing", "safety"],
+                                     ["en", "es"]),
+}
+# (title, designer, example proposal it starts from, the state the demo leaves it in)
 _PROGRAMMES = [
-    ("Data Analytics for Public Health", "designer@eastvale.example", "sound-data-analytics.json", True),
-    ("Sustainable Construction Site Management", "designer@eastvale.example", "fail-ects-hours.json", False),
-    ("Applied Machine Learning for Manufacturing", "designer@westmoor.example", "warn-staff-mix.json", True),
-    ("Digital Accessibility in Practice", "designer@westmoor.example", "fail-vague-outcomes.json", False),
+    ("Data Analytics for Public Health", "designer@eastvale.example", "sound-data-analytics.json", State.APPROVED),
+    ("Applied Machine Learning for Manufacturing", "designer@westmoor.example", "warn-staff-mix.json",
+     State.CONDITIONS),
+    ("Sustainable Construction Site Management", "designer@eastvale.example", "fail-ects-hours.json", State.DRAFT),
+    ("Digital Accessibility in Practice", "designer@westmoor.example", "fail-vague-outcomes.json", State.DRAFT),
+    ("Cybersecurity Essentials for Small Firms", "designer@eastvale.example", "sound-data-analytics.json",
+     State.SUBMITTED),
+    ("Green Hydrogen Safety", "designer@westmoor.example", "sound-data-analytics.json", State.SCREENING),
+    ("Clinical Data Management", "designer@eastvale.example", "sound-data-analytics.json", State.RETURNED),
+    ("Industrial Robotics Maintenance", "designer@westmoor.example", "sound-data-analytics.json", State.IN_REVIEW),
+    ("Health Informatics Leadership", "designer@eastvale.example", "sound-data-analytics.json",
+     State.CONSOLIDATION),
+    ("Circular Economy in Manufacturing", "designer@westmoor.example", "sound-data-analytics.json",
+     State.PROVIDER_RESPONSE),
+    ("Epidemiological Surveillance Methods", "designer@eastvale.example", "sound-data-analytics.json",
+     State.DECISION_PENDING),
+    ("Predictive Maintenance with IoT", "designer@westmoor.example", "sound-data-analytics.json",
+     State.REVISE_AND_RESUBMIT),
+    ("Public Health Communication", "designer@eastvale.example", "sound-data-analytics.json", State.REJECTED),
+    ("Lean Production Fundamentals", "designer@westmoor.example", "sound-data-analytics.json", State.EXPIRED),
+    ("Biostatistics Refresher", "designer@eastvale.example", "sound-data-analytics.json",
+     State.APPROVAL_WITHDRAWN),
+    ("Quality Management for Laboratories", "designer@westmoor.example", "sound-data-analytics.json",
+     State.WITHDRAWN),
 ]
+#: The programme whose rejection is under appeal.
+UNDER_APPEAL = "Public Health Communication"
 EXAMPLES = resource_dir("examples") / "proposals"
 
 
@@ -52,7 +90,11 @@ def is_loaded(session: Session) -> bool:
 
 
 def load(session: Session, settings: proposals.ScreeningSettings) -> list[DemoLogin]:
-    """Create the demo data (call on an empty database) and return the logins to print."""
+    """Create the demo data (call on an empty database, in an application context) and return the logins to print.
+
+    Every programme is taken to its state through the same services the pages use, so its history, e-mails and
+    audit trail are those of a real case.
+    """
     institutions = {
         short: users.create_institution(session, name=name, short_name=short, country=country, kind=kind, by=None)
         for name, short, country, kind in _INSTITUTIONS
@@ -62,12 +104,17 @@ def load(session: Session, settings: proposals.ScreeningSettings) -> list[DemoLo
                                  roles=roles, by=None, password=DEMO_PASSWORD)
         for email, name, short, roles in _USERS
     }
-    for title, designer_email, example, submit in _PROGRAMMES:
+    for email, (types, expertise, keywords, languages) in _PROFILES.items():
+        session.add(ReviewerProfile(user_id=people[email].id, profile_types=json.dumps(types),
+                                    expertise=json.dumps(expertise), keywords=json.dumps(keywords),
+                                    languages=json.dumps(languages), max_load=6))
+    session.flush()
+    story = demo_story.Story(session, people, settings)
+    for title, designer_email, example, state in _PROGRAMMES:
         designer = people[designer_email]
         data = demo_proposal(example, title=title, provider=designer.institution, today=settings.today)
         programme = proposals.create_draft(session, actor=designer, data=data, source="demo")
-        if submit:
-            proposals.submit(session, programme, actor=designer, settings=settings)
+        story.take_to(programme, state, appeal=title == UNDER_APPEAL)
     return logins(session)
 
 
