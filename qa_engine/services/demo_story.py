@@ -62,6 +62,11 @@ OUTCOMES = {State.APPROVED: Outcome.APPROVED, State.CONDITIONS: Outcome.APPROVED
 class Story:
     """The people and settings of the demo, and the steps that take a programme to a state."""
 
+    #: What reviewers write for each criterion ({title}: the criterion's title) and for the disputed one.
+    justification = "{title}: adequately evidenced in the proposal."
+    dissent = "The outcomes are not mapped to any assessment; I could not verify them."
+    consensus = "The panel agreed the mapping exists for most outcomes but two are not assessed; partly met."
+
     def __init__(self, session: Session, people: dict[str, User], settings: proposals.ScreeningSettings) -> None:
         self.session, self.people, self.screening = session, people, settings
         self.today: date = settings.today
@@ -149,9 +154,9 @@ class Story:
         for index, seat in enumerate(seats):
             if seat.declared_at is None:
                 self._accept(seat)
-            marks = {c.id: Mark(3, f"{c.title}: adequately evidenced in the proposal.") for c in rubric.criteria}
+            marks = {c.id: Mark(3, self.justification.format(title=c.title)) for c in rubric.criteria}
             if index == 2:
-                marks[DISPUTED] = Mark(1, "The outcomes are not mapped to any assessment; I could not verify them.")
+                marks[DISPUTED] = Mark(1, self.dissent)
             reviewing.submit(self.session, seat, Scoresheet(marks, hours=reviewing_hours(index)), actor=seat.reviewer,
                              rubric=rubric, expected_version=seat.version, settings=self.review_settings)
 
@@ -160,9 +165,7 @@ class Story:
         rubric = reviews.pinned_rubric(review, self.registry)
         for criterion_id in reviews.panel_score(self.session, review, rubric, self.review_settings).to_discuss:
             consolidation.record_consensus(self.session, programme, actor=self.officer, criterion_id=criterion_id,
-                                           value=2, registry=self.registry, reason=(
-                                               "The panel agreed the mapping exists for most outcomes but two "
-                                               "are not assessed; partly met."))
+                                           value=2, registry=self.registry, reason=self.consensus)
         consolidation.send_report(self.session, programme, actor=self.officer, settings=self.review_settings,
                                   registry=self.registry, now=utcnow())
 
