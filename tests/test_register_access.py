@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from access_matrix import ANONYMOUS, DEACTIVATED, MATRIX, PRINCIPALS, REVIEWERS
 from factories import make_institution, make_user, sign_in
-from test_access_matrix import build_url, outcome
 from register_fixtures import accredit, make_people
+from test_access_matrix import build_url, outcome
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.services import users
