@@ -76,12 +76,14 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
 def _merge() -> None:
     from access_matrix_appeals import ROUTES as APPEALS
     from access_matrix_consolidation import ROUTES as CONSOLIDATION
+    from access_matrix_dashboards import ROUTES as DASHBOARDS
     from access_matrix_decisions import ROUTES as DECISIONS
     from access_matrix_panel import ROUTES as PANEL
     from access_matrix_register import ROUTES as REGISTER
+    from access_matrix_reports import ROUTES as REPORTS
     from access_matrix_reviewing import ROUTES as REVIEWING
 
-    for area in (PANEL, REVIEWING, CONSOLIDATION, DECISIONS, APPEALS, REGISTER):
+    for area in (PANEL, REVIEWING, CONSOLIDATION, DECISIONS, APPEALS, REGISTER, REPORTS, DASHBOARDS):
         clash = set(area) & set(MATRIX)
         assert not clash, f"declared twice: {sorted(clash)}"
         MATRIX.update(area)

@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcherResponse
 from qa_engine import paths
 from qa_engine.domain.proposal import Assessment, Proposal
 from qa_engine.reports import context, elements
-from qa_engine.reports.data import AssessmentReportData, Audience, Branding, DecisionEntry
+from qa_engine.reports.data import AssessmentReportData, Audience, Branding, DecisionEntry, PeriodSummary
 
 CREATOR = "QA Engine"
 PDF_VARIANT = "pdf/ua-1"
@@ -132,7 +132,8 @@ def render_assessment_report(data: AssessmentReportData, audience: Audience, bra
         html,
         title=f"Assessment report: {data.proposal.identification.title}",
         subject=f"Ex-ante assessment of a short learning programme by {branding.agency_name} ({version})",
-        keywords=(*_KEYWORDS, "assessment report", data.rubric.key, *_optional(data.reference)),
+        keywords=(*_KEYWORDS, "assessment report", *_optional(data.rubric.key if data.rubric else ""),
+                  *_optional(data.reference)),
         created=data.generated_on, fetcher=fetcher,
     )
 
@@ -149,6 +150,7 @@ def decision_letter_html(data: AssessmentReportData, branding: Branding) -> str:
         "decision": context.decision_view(data.decision, context.letter_clean(data)),
         "reference": data.reference,
         "url": data.url,
+        "letter": True,  # the letter's opening already says who decided and when
     }
     return render_html("decision_letter.html", {**values, **_page("Decision letter", branding)})
 
@@ -213,3 +215,19 @@ def _assessment_row(assessment: Assessment) -> dict[str, str]:
 
 def _optional(text: str) -> tuple[str, ...]:
     return (text,) if text else ()
+
+
+def period_summary_html(summary: PeriodSummary, branding: Branding) -> str:
+    """The final HTML of the period summary for a QA office."""
+    return render_html("period_summary.html", {**context.summary_context(summary),
+                                               **_page("Period summary", branding)})
+
+
+def render_period_summary(summary: PeriodSummary, branding: Branding, *, fetcher: StaticFetcher | None = None) -> bytes:
+    """The period summary as PDF: decisions, cycle times, reviewers, open conditions and cost; internal."""
+    return pdf_from_html(
+        period_summary_html(summary, branding),
+        title=f"Period summary {summary.start.isoformat()} to {summary.end.isoformat()}",
+        subject=f"Accreditation activity of {branding.agency_name} in the period (internal)",
+        keywords=(*_KEYWORDS, "period summary"), created=summary.generated_on, fetcher=fetcher,
+    )

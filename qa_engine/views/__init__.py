@@ -9,15 +9,17 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         consolidation,
+        dashboards,
         decisions,
         main,
         panel,
         proposals,
         register,
+        reports,
         reviewing,
         screening,
     )
 
     for module in (main, auth, admin, catalogue, proposals, screening, panel, reviewing, consolidation, decisions,
-                   appeals, register):
+                   appeals, register, dashboards, reports):
         app.register_blueprint(module.bp)

@@ -1,0 +1,246 @@
+"""The QA office's dashboard (pipeline, overdue work, decisions waiting, approvals expiring, the programme list with
+its bulk actions) and analytics (stage times, reviewer turnaround, the cost of assurance), with CSV exports.
+
+The designer's and the reviewer's dashboards are their home page (views.main).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from qa_engine.db import db
+from qa_engine.domain.roles import Role
+from qa_engine.domain.workflow import State
+from qa_engine.exports.records import csv_cell
+from qa_engine.reports import charts
+from qa_engine.services import analytics, dashboards, programmes, reviews
+from qa_engine.services.analytics import Analytics, Period
+from qa_engine.services.dashboards import Filters, Table
+from qa_engine.views.access import allow, roles
+
+bp = Blueprint("dashboards", __name__, url_prefix="/qa")
+OVERSEERS = roles(Role.QA_OFFICER, Role.ADMIN)  # administrators read the dashboard and the analytics
+OFFICERS = roles(Role.QA_OFFICER)  # only QA officers send reminders
+PAGE_SIZE = 25
+EXPIRY_WINDOWS = (30, 90, 180, 365)
+DEFAULT_WINDOW = 90
+MAX_PERIOD_YEARS = 10
+
+
+# Forms: the shape of the input (they belong in qa_engine/forms/dashboards.py, which this area does not own) -----
+
+
+class FilterForm(FlaskForm):
+    """The programme list's filters and search, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("Status"), default="", choices=[SelectChoice("", _l("Any status"))] + [
+        SelectChoice(s.value, s.label) for s in State if s is not State.DRAFT])
+    provider = SelectField(_l("Provider"), default="", choices=[SelectChoice("", _l("Any provider"))])
+    level = SelectField(_l("EQF level"), default="", choices=[SelectChoice("", _l("Any level"))] + [
+        SelectChoice(str(n)) for n in dashboards.LEVELS])
+    q = StringField(_l("Search by programme or provider"), validators=[Optional(), Length(max=100)])
+    within = SelectField(_l("Approvals ending within"), default=str(DEFAULT_WINDOW),
+                         choices=[SelectChoice(str(days), _l("%(days)d days", days=days)) for days in EXPIRY_WINDOWS])
+
+    def filters(self) -> Filters:
+        """The valid input as filters."""
+        return Filters(State(self.state.data) if self.state.data else None,
+                       int(self.provider.data) if self.provider.data else None,
+                       int(self.level.data) if self.level.data else None, (self.q.data or "").strip())
+
+
+def _at_most(form: FlaskForm, field: SelectMultipleField) -> None:
+    if len(field.data or []) > dashboards.MAX_SELECTED:
+        raise ValidationError(_l("Select at most %(n)d programmes at once.", n=dashboards.MAX_SELECTED))
+
+
+class BulkForm(FlaskForm):
+    """The programmes ticked in the list, for a bulk action, and the list to come back to."""
+
+    programme = SelectMultipleField(_l("Programmes"), coerce=int, validate_choice=False,
+                                    validators=[DataRequired(_l("Select at least one programme.")), _at_most])
+    back = HiddenField()
+
+
+class PeriodForm(FlaskForm):
+    """The period of the analytics, read from the query string; both days included."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), name="from", validators=[Optional()])
+    end = DateField(_l("To"), name="to", validators=[Optional()])
+
+    def period(self, today: date) -> Period:
+        """The period asked for: by default the year up to today."""
+        end = self.end.data or today
+        return Period(self.start.data or end - timedelta(days=364), end)
+
+    def validate_end(self, field: DateField) -> None:
+        start, end = self.start.data, field.data or date.today()
+        if start and end < start:
+            raise ValidationError(_l("The period ends before it starts: “To” must not be before “From”."))
+        if start and (end - start).days > 366 * MAX_PERIOD_YEARS:
+            raise ValidationError(_l("Choose a period of at most %(n)d years.", n=MAX_PERIOD_YEARS))
+
+
+# The QA dashboard -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/dashboard")
+@allow(OVERSEERS)
+def officer() -> ResponseReturnValue:
+    form = _filter_form()
+    return _officer_page(form, BulkForm(formdata=None, back=request.full_path), 200 if form.validate() else 422)
+
+
+def _filter_form() -> FilterForm:
+    form = FilterForm(formdata=request.args)
+    form.provider.choices = [SelectChoice("", _("Any provider"))] + [
+        SelectChoice(str(i), name) for i, name in dashboards.providers(db.session)]
+    return form
+
+
+def _officer_page(form: FilterForm, bulk: BulkForm, status: int) -> ResponseReturnValue:
+    actor, today = current_user.actor, date.today()
+    valid = not form.errors
+    filters = form.filters() if valid else Filters()
+    within = int(form.within.data) if valid else DEFAULT_WINDOW
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return render_template(
+        "dashboards/officer.html", form=form, bulk=bulk, filters=filters, within=within, today=today,
+        pipeline_counts=programmes.counts_by_state(db.session, actor), State=State,
+        attention=dashboards.attention(db.session, actor, today=today, settings=reviews.current_settings(),
+                                       within=within),
+        programmes=dashboards.programme_page(db.session, actor, filters, page=page, per_page=PAGE_SIZE),
+        may_remind=actor.has(Role.QA_OFFICER)), status
+
+
+@bp.route("/dashboard/reminders", methods=["POST"])
+@allow(OFFICERS)
+def remind() -> ResponseReturnValue:
+    bulk = BulkForm()
+    if not bulk.validate_on_submit():
+        return _officer_page(_filter_form(), bulk, 422)
+    done = dashboards.send_reminders(db.session, current_user.user, bulk.programme.data,
+                                     settings=reviews.current_settings(), today=date.today())
+    db.session.commit()
+    if done.sent:
+        flash(ngettext("%(num)d reminder sent", "%(num)d reminders sent", len(done.sent)) + " " +
+              ngettext("for %(num)d programme.", "for %(num)d programmes.", done.programmes), "success")
+    else:
+        flash(_("No reminder was due for the selected programmes: they were sent already or are not due yet."),
+              "warning")
+    return redirect(_back(bulk.back.data))
+
+
+@bp.route("/dashboard/export", methods=["POST"])
+@allow(OVERSEERS)
+def export() -> ResponseReturnValue:
+    bulk = BulkForm()
+    if not bulk.validate_on_submit():
+        return _officer_page(_filter_form(), bulk, 422)
+    table = dashboards.export(db.session, current_user.actor, bulk.programme.data)
+    return _csv(table, f"programmes-{date.today().isoformat()}.csv")
+
+
+def _back(path: str | None) -> str:
+    """The dashboard page the bulk action came from, never anywhere else."""
+    home = url_for("dashboards.officer")
+    if path and path.startswith(home) and "\\" not in path and not path.startswith("//"):
+        return path
+    return home
+
+
+# Analytics -------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/analytics")
+@allow(OVERSEERS)
+def analytics_page() -> ResponseReturnValue:
+    form = PeriodForm(formdata=request.args)
+    if not form.validate():
+        return render_template("dashboards/analytics.html", form=form, found=None, charts={}), 422
+    found = analytics.overview(db.session, current_user.actor, form.period(date.today()), _cost_settings())
+    return render_template("dashboards/analytics.html", form=form, found=found, charts=_charts(found),
+                           tables=analytics.TABLES)
+
+
+@bp.route("/analytics.csv")
+@allow(OVERSEERS)
+def analytics_csv() -> ResponseReturnValue:
+    form = PeriodForm(formdata=request.args)
+    which = request.args.get("table", "programmes")
+    if which not in analytics.TABLES:
+        abort(404)
+    if not form.validate():
+        return render_template("dashboards/analytics.html", form=form, found=None, charts={}), 422
+    period = form.period(date.today())
+    table = analytics.table(db.session, current_user.actor, which, period, _cost_settings())
+    return _csv(table, f"{which}-{period.start.isoformat()}-{period.end.isoformat()}.csv")
+
+
+def _cost_settings() -> analytics.CostSettings:
+    return analytics.cost_settings(current_app.config)
+
+
+def _charts(found: Analytics) -> dict[str, Markup]:
+    """The SVG charts of the page: median days per stage, and the cost of each month."""
+    drawn = {}
+    if found.stages:
+        days = [charts.Bar(stage.state.label, round(stage.median_days, 2)) for stage in found.stages]
+        drawn["stages"] = Markup(charts.bar_chart(
+            days, minimum=0, maximum=_ceiling(max(bar.value or 0 for bar in days)),
+            title=_("Median days in each stage"), axis_label=_("Days (median)"), chart_id="stages-chart",
+            description=_("For each stage, the median number of days programmes stayed in it.")))
+    costs = [charts.Bar(month.month, float(month.cost.total)) for month in found.months]
+    drawn["months"] = Markup(charts.bar_chart(
+        costs, minimum=0, maximum=_ceiling(max((bar.value or 0 for bar in costs), default=0)),
+        title=_("Cost of assurance per month"), axis_label=_("Cost (%(currency)s)", currency=found.settings.currency),
+        chart_id="months-chart", description=_("For each month, what reviewers' hours and officers' time cost.")))
+    return drawn
+
+
+def _ceiling(value: float) -> float:
+    """A round number at least `value` (1, 2 or 5 times a power of ten), for a chart's scale."""
+    scale = Decimal(1)
+    while True:
+        for step in (1, 2, 5):
+            if step * scale >= Decimal(str(value)):
+                return float(step * scale)
+        scale *= 10
+
+
+def _csv(table: Table, filename: str) -> Response:
+    """The table as RFC 4180 CSV with a header row; cells a spreadsheet would run as formulas are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.header)
+    writer.writerows([csv_cell(value) for value in row] for row in table.rows)
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})

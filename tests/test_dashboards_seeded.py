@@ -1,0 +1,59 @@
+"""Every dashboard and the analytics on realistic data (services.bulk_seed: programmes in every state with whole
+histories): each page answers, and issues the same number of statements at 40 and at 160 programmes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from test_dashboards import count_statements
+
+from qa_engine.db import utcnow
+from qa_engine.domain.panels import MemberStatus
+from qa_engine.domain.roles import Role
+from qa_engine.models import Assignment, Programme, User, UserRole
+from qa_engine.services import bulk_seed
+
+TODAY = utcnow().date()
+PERIOD = f"from={(TODAY - timedelta(days=3 * 365)).isoformat()}&to={TODAY.isoformat()}"
+
+
+def seed(app, session, n: int) -> None:  # noqa: ANN001
+    session.rollback()  # no read snapshot held from before: the seeder writes
+    with app.app_context():
+        bulk_seed.seed(session, n, today=TODAY, seed=n)
+    session.commit()
+
+
+def people(session) -> dict[str, User]:  # noqa: ANN001
+    """An officer, the designer with the most programmes and the reviewer with the most submitted reviews."""
+    officer = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.QA_OFFICER, User.is_active)
+                              .order_by(User.id)).first()
+    designer = session.scalars(select(User).join(Programme, Programme.designer_id == User.id)
+                               .where(User.is_active).group_by(User.id).order_by(func.count().desc(), User.id)).first()
+    reviewer = session.scalars(select(User).join(Assignment, Assignment.reviewer_id == User.id)
+                               .where(Assignment.status == MemberStatus.SUBMITTED, User.is_active)
+                               .group_by(User.id).order_by(func.count().desc(), User.id)).first()
+    return {"officer": officer, "designer": designer, "reviewer": reviewer}
+
+
+PAGES = {"officer": ["/qa/dashboard", "/qa/dashboard?state=in_review&q=a", f"/qa/analytics?{PERIOD}", "/"],
+         "designer": ["/"], "reviewer": ["/"]}
+
+
+def test_every_dashboard_issues_the_same_statements_at_40_and_160_seeded_programmes(app, session,
+                                                                                    client_for) -> None:
+    seed(app, session, 40)
+    found = people(session)
+    clients = {who: client_for(person) for who, person in found.items()}
+    for who, client in clients.items():
+        client.get("/")  # warm up: the login session is touched and the pool filled
+    small = {(who, url): count_statements(app, clients[who], url) for who, urls in PAGES.items() for url in urls}
+    seed(app, session, 120)
+    large = {(who, url): count_statements(app, clients[who], url) for who, urls in PAGES.items() for url in urls}
+    assert small == large
+    analytics = clients["officer"].get(f"/qa/analytics?{PERIOD}").get_data(as_text=True)
+    assert '<th scope="row">In review</th>' in analytics and '<th scope="row">All reviewers</th>' in analytics
+    designer = clients["designer"].get("/").get_data(as_text=True)
+    assert 'id="designer-programmes"' in designer
+    reviewer = clients["reviewer"].get("/").get_data(as_text=True)
+    assert 'id="reviewed"' in reviewer
