@@ -16,6 +16,7 @@ from qa_engine.commands.exports import export
 from qa_engine.commands.mail import worker
 from qa_engine.commands.proposals import import_elm, screen
 from qa_engine.commands.remind import remind
+from qa_engine.commands.reports import reports
 from qa_engine.commands.rubrics import rubrics
 from qa_engine.commands.validity import expire
 from qa_engine.db import db
@@ -160,7 +161,7 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 for command in (rubrics, screen, import_elm):
     cli.add_command(command)
 # These use the database: its trouble is one clear line, not a traceback.
-for command in (export, worker, remind, expire):
+for command in (export, worker, remind, expire, reports):
     command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 

@@ -98,6 +98,10 @@ def test_in_blind_review_no_reviewer_name_or_comment_reaches_the_designer(app, s
     texts = reachable(app, session, client_for, designer)
     assert any("/report" in where for where in texts)  # the draft panel report was among what was read
     assert leaks(texts) == {}
+    # Nor how many reviewed: a count narrows down who did.
+    counted = [where for where, text in texts.items() if "/register/" in where and " review)" in text or
+               "/register/" in where and " reviews)" in text]
+    assert counted == []
 
 
 @pytest.mark.timeout(600)

@@ -221,6 +221,15 @@ def test_a_pinned_rubric_that_changed_stops_consolidation_with_a_clear_page(app,
     assert "The rubric has changed" in text(response) and review.rubric_key in text(response)
 
 
+def test_the_report_is_offered_for_sending_only_once_every_flag_has_its_consensus(app, session, officer, designer,
+                                                                                  client_for) -> None:
+    programme, _review, _seats = consolidating(app, session, officer, designer)
+    client = client_for(officer)
+    assert "/consolidation/send" not in text(client.get(board_url(programme)))
+    agree_on_every_flag(client, programme)
+    assert "/consolidation/send" in text(client.get(board_url(programme)))
+
+
 def test_admin_reads_the_board_but_records_nothing(app, session, officer, designer, client_for) -> None:
     admin = make_user(session, Role.ADMIN, institution=officer.institution)
     programme, _, _ = consolidating(app, session, officer, designer)

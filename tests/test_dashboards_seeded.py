@@ -45,7 +45,7 @@ def test_every_dashboard_issues_the_same_statements_at_40_and_160_seeded_program
     seed(app, session, 40)
     found = people(session)
     clients = {who: client_for(person) for who, person in found.items()}
-    for who, client in clients.items():
+    for client in clients.values():
         client.get("/")  # warm up: the login session is touched and the pool filled
     small = {(who, url): count_statements(app, clients[who], url) for who, urls in PAGES.items() for url in urls}
     seed(app, session, 120)

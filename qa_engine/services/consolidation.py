@@ -122,8 +122,8 @@ class Board:
 
     @property
     def can_send(self) -> bool:
-        """The viewer may send the draft report now."""
-        return self.open and self.relation is Relation.QA_OFFICER
+        """The viewer may send the draft report now: every flagged criterion has its consensus."""
+        return self.open and self.relation is Relation.QA_OFFICER and not self.to_discuss
 
     @property
     def to_discuss(self) -> tuple[str, ...]:
