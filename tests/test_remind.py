@@ -280,3 +280,45 @@ def test_remind_plans_with_the_same_number_of_statements_for_2_and_8_seats(app, 
     at_8 = statements()
     assert (at_2[1], at_8[1]) == (4, 16)
     assert at_2[0] == at_8[0]
+
+
+def conditional_approval(session, world, due_in: int = 60):  # noqa: ANN001, ANN201
+    """The programme was approved today with one condition due in `due_in` days."""
+    from qa_engine.domain.outcomes import Outcome
+    from qa_engine.models import Condition, Decision, DecisionStatus
+
+    world.programme.state = State.CONDITIONS
+    decision = Decision(programme_id=world.programme.id, version_number=1, status=DecisionStatus.EFFECTIVE,
+                        outcome=Outcome.APPROVED_WITH_CONDITIONS, rationale="Sound, one gap.",
+                        valid_from=date.today(), valid_until=date.today() + timedelta(days=1000),
+                        decision_body="Accreditation committee", decided_by_id=world.officer.id,
+                        decided_on=date.today())
+    session.add(decision)
+    session.flush()
+    condition = Condition(decision_id=decision.id, number=1, text="Publish the RPL procedure.",
+                          evidence_required="The published procedure.", due_on=date.today() + timedelta(days=due_in))
+    session.add(condition)
+    session.commit()
+    return condition
+
+
+def test_remind_conditions_before_and_after_their_due_date_and_escalates_once(app, session, world) -> None:
+    condition = conditional_approval(session, world)
+    due = condition.due_on
+    assert new_mails(app, session, due - timedelta(days=7)) == [("reminder", world.designer.email)]
+    assert new_mails(app, session, due - timedelta(days=7)) == []
+    assert new_mails(app, session, due + timedelta(days=14)) == [
+        ("reminder", world.designer.email), ("escalation", world.officer.email)]
+    before = mails(session)[0]
+    assert before.subject == (f"[QA Engine] Reminder: a condition of the approval of “{TITLE}” is due on "
+                              f"{long_date(due)}")
+    assert f"http://127.0.0.1:5000/programmes/{world.programme.id}/conditions" in before.body_text
+
+
+def test_remind_nothing_for_a_condition_that_is_met(app, session, world) -> None:
+    from qa_engine.domain.decisions import ConditionStatus
+
+    condition = conditional_approval(session, world)
+    condition.status = ConditionStatus.MET
+    session.commit()
+    assert [new_mails(app, session, condition.due_on + timedelta(days=offset)) for offset in (-7, 1, 14)] == [[]] * 3

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.domain.workflow import State
-from qa_engine.models import AuditEntry, Programme, ProgrammeVersion, Review
+from qa_engine.models import AuditEntry, OutboxMessage, Programme, ProgrammeVersion, Review
 from qa_engine.services import screening
 
 SCREENED = {"blocking": False, "counts": {"pass": 14, "warn": 3, "fail": 1}, "findings": []}
@@ -78,7 +78,8 @@ def test_queue_lists_submitted_and_screening_programmes_with_their_counts(app, s
     second = in_screening(session, designer, officer)
     draft = make_programme(session, designer, data={"identification": {"title": "Still a Draft"}})
     returned = submitted(session, designer, data={"identification": {"title": "Sent Back"}})
-    screening.return_to_designer(session, returned, actor=officer, comment=COMMENT)
+    with app.app_context():  # the return e-mail is rendered with the application's templates
+        screening.return_to_designer(session, returned, actor=officer, comment=COMMENT)
     session.commit()
     page = client_for(officer).get("/qa/queue").get_data(as_text=True)
     assert queue_titles(page) == ["Data Literacy", second.title]
@@ -219,6 +220,10 @@ def test_return_moves_to_returned_with_the_comment_in_the_audit(app, session, de
                                                                  "qa_officer")
     assert json.loads(entry.details) == {"action": "return_to_designer", "from": from_state.value,
                                          "to": "returned", "version": 1, "comment": COMMENT}
+    # The designer hears of it by e-mail, in the same transaction, with the comment to act on.
+    [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.event == "programme_returned")).all()
+    assert mail.to_address == designer.email and COMMENT in mail.body_text
+    assert f"/programmes/{programme.id}" in mail.body_text
 
 
 @pytest.mark.parametrize("comment", ["", "   \n  "])

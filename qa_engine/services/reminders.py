@@ -1,8 +1,9 @@
 """Reminders before and after due dates, and escalation of overdue work to the QA officer (`qa-engine remind`).
 
-Three kinds of work are due: an invitation to a panel not yet answered (due `answer_days` after it was sent),
-an accepted seat whose review is not in (due on the round's due date), and a draft panel report the provider
-has not answered (due on its `response_due_on`). Only live seats of the programme's current round count.
+Four kinds of work are due: an invitation to a panel not yet answered (due `answer_days` after it was sent),
+an accepted seat whose review is not in (due on the round's due date), a draft panel report the provider
+has not answered (due on its `response_due_on`), and a condition of an approval not met yet (due on its date).
+Only live seats of the programme's current round count.
 domain.reminders decides what is due today under ReviewSettings.reminders; the ReminderSent table (unique
 kind, subject, code) remembers what went out. A ReminderSent row and its outbox row are written together in
 one savepoint: when another run got there first, the unique constraint refuses the row and nothing is sent.
@@ -18,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qa_engine.domain.decisions import ConditionStatus
 from qa_engine.domain.panels import MemberStatus
 from qa_engine.domain.reminders import AssignmentFacts, AssignmentKind, Audience, Reminder, ReminderKey, due_reminders
 from qa_engine.domain.workflow import State
-from qa_engine.models import Assignment, Programme, ReminderSent, Review, User
+from qa_engine.models import Assignment, Condition, Decision, DecisionStatus, Programme, ReminderSent, Review, User
 from qa_engine.services import outbox
 from qa_engine.services.reviews import ReviewSettings
 
@@ -74,7 +76,8 @@ class Planned:
 
 def plan(session: Session, settings: ReviewSettings, today: date) -> list[Planned]:
     """The reminders due `today` that were not sent yet, to active users only."""
-    tasks = _with_officers(session, _seat_tasks(session, settings) + _response_tasks(session))
+    tasks = _with_officers(session, _seat_tasks(session, settings) + _response_tasks(session)
+                           + _condition_tasks(session))
     by_key = {(task.facts.kind, task.facts.assignment_id): task for task in tasks}
     sent = _already_sent(session, tasks)
     planned = []
@@ -144,6 +147,22 @@ def _response_tasks(session: Session) -> list[Task]:
                  review.programme.designer, review.opened_by_id, review.programme_id, review.programme.title,
                  outbox.link("proposals.overview", programme_id=review.programme_id))
             for review in reviews]
+
+
+def _condition_tasks(session: Session) -> list[Task]:
+    """Conditions not met yet of programmes approved with conditions (the subject: the condition); escalations go
+    to the QA officer who recorded the decision."""
+    rows = session.execute(
+        select(Condition, Decision).join(Decision, Condition.decision_id == Decision.id)
+        .join(Programme, Decision.programme_id == Programme.id)
+        .where(Programme.state == State.CONDITIONS, Decision.status == DecisionStatus.EFFECTIVE,
+               Condition.status != ConditionStatus.MET)
+        .order_by(Condition.id))
+    return [Task(AssignmentFacts(condition.id, AssignmentKind.CONDITION, condition.due_on, done=False,
+                                 recipient_id=decision.programme.designer_id, assigned_on=decision.decided_on),
+                 decision.programme.designer, decision.decided_by_id, decision.programme_id,
+                 decision.programme.title, outbox.link("decisions.conditions_page", programme_id=decision.programme_id))
+            for condition, decision in rows]
 
 
 def _with_officers(session: Session, tasks: list[Task]) -> list[Task]:

@@ -14,7 +14,7 @@ from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.workflow import Action, State
 from qa_engine.models import AuditEntry, Institution, Programme, ProgrammeVersion, Review, User
-from qa_engine.services import reviews, workflow
+from qa_engine.services import outbox, reviews, workflow
 from qa_engine.services.programmes import visible_programmes
 from qa_engine.services.proposals import NotAllowed
 from qa_engine.services.reviews import ReviewSettings
@@ -82,7 +82,7 @@ def accept_for_review(session: Session, programme: Programme, *, actor: User, se
 
 
 def return_to_designer(session: Session, programme: Programme, *, actor: User, comment: str) -> None:
-    """Send the programme back to its designer with the reasons; they revise it into a new version.
+    """Send the programme back to its designer with the reasons, by e-mail too; they revise it into a new version.
 
     :raises NotAllowed: unless the actor is a QA officer.
     :raises CommentRequired: when the comment is empty; nothing is changed.
@@ -94,6 +94,7 @@ def return_to_designer(session: Session, programme: Programme, *, actor: User, c
         raise CommentRequired("Say why the programme goes back: its designer reads this comment.")
     workflow.transition(session, programme, Action.RETURN_TO_DESIGNER, actor=actor, role=Role.QA_OFFICER,
                         comment=text, details={"version": programme.current_version})
+    outbox.notify(session, "programme_returned", programme.designer, programme=programme, comment=text)
 
 
 def queue(session: Session, actor: Actor, *, search: str | None = None, page: int = 1,
