@@ -79,13 +79,16 @@ def db_revision(message: str) -> None:
 
 
 @cli.command("demo")
+@click.option("--programmes", "extra", type=click.IntRange(min=1), default=None,
+              help="Also seed this many programmes in bulk, in every state with their whole history.")
 @with_appcontext
 @friendly_errors
-def demo_command() -> None:
-    """Load demo data (an agency, two providers, one account per role, programmes) and print the logins."""
+def demo_command(extra: int | None) -> None:
+    """Load demo data (an agency, providers, accounts for every role, programmes in every state) and print the
+    logins; with --programmes N, add a realistic data set of N programmes quickly."""
     from qa_engine import catalogue
     from qa_engine.db import utcnow
-    from qa_engine.services import demo, proposals
+    from qa_engine.services import bulk_seed, demo, proposals
 
     settings = proposals.ScreeningSettings(current_app.config["SCREENING"], catalogue.current(), utcnow().date())
     with db.transaction() as session:
@@ -95,6 +98,10 @@ def demo_command() -> None:
             demo.load(session, settings)
             click.echo("Demo data loaded.")
         logins = demo.logins(session)
+    if extra:
+        with db.transaction() as session:
+            summary = bulk_seed.seed(session, extra, today=settings.today)
+        click.echo(f"Seeded {summary.programmes} programmes and {summary.audit_entries} audit entries.")
     click.echo(f"\nDemo logins (password for every account: {demo.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.email:<30} {login.role:<22} {login.institution}")

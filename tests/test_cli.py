@@ -72,3 +72,11 @@ def test_db_upgrade_creates_the_schema_from_nothing(tmp_path: Path) -> None:
     verify = subprocess.run([sys.executable, "-m", "qa_engine.cli", "audit", "verify"], capture_output=True,
                             text=True, env=env, check=False)
     assert (upgrade.returncode, verify.returncode, verify.stdout.strip()) == (0, 0, "OK: 0 entries, chain unbroken.")
+
+
+def test_demo_with_programmes_seeds_in_bulk_and_keeps_the_audit_chain(app, session) -> None:
+    result = run(app, "demo", "--programmes", "40")
+    assert result.exit_code == 0 and "Seeded 40 programmes" in result.output
+    assert session.scalar(select(func.count()).select_from(Programme)) == 16 + 40
+    assert audit.verify(session) is None
+    assert run(app, "demo", "--programmes", "0").exit_code == 2  # a clear usage error, not a traceback
