@@ -89,6 +89,12 @@ class Defaults:
     AGENCY_COUNTRY: str | None = None
     AGENCY_WEBSITE: str | None = None
     AGENCY_DEQAR_ID = ""
+    # The cost of assurance (analytics): hourly rates, and officer minutes per audited step over the defaults of
+    # services.analytics.DEFAULT_OFFICER_MINUTES.
+    REVIEWER_HOURLY_RATE = 50
+    OFFICER_HOURLY_RATE = 45
+    COST_CURRENCY = "EUR"
+    OFFICER_MINUTES: dict[str, int] = {}
     # ELM exports: the QDR concept URI of each NQF level, by country, e.g. {"ES": {"6": "http://data.europa.eu/..."}}.
     NQF_LEVEL_URIS: dict[str, dict[str, str]] = {}
 
