@@ -144,7 +144,7 @@ def _seed(session: Session, n_programmes: int, today: date, rng: random.Random, 
             states[target] += 1
         counts = _write(session, world.rows, counts)
     world.events.sort()  # by time; the running number keeps each story's order within a second
-    appended = audit_bulk.append_many(session, (NewEntry(event[0], *event[2:]) for event in world.events))
+    appended = audit_bulk.append_many(session, (entry for _, _, entry in world.events))
     _advance_sequences(session, counts)
     return SeedSummary(n_programmes, dict(states), dict(counts), appended)
 
@@ -264,8 +264,8 @@ class _World:
     ids: _Ids
     cast: _Cast | None = None
     rows: dict[type, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    #: (occurred_at, running number, then the other NewEntry fields); sorted before the chain is computed.
-    events: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (occurred_at, running number, entry): sorted before the chain is computed.
+    events: list[tuple[datetime, int, NewEntry]] = field(default_factory=list)
 
     def add(self, model: type, row: dict[str, Any]) -> dict[str, Any]:
         self.rows[model].append(row)
@@ -273,7 +273,8 @@ class _World:
 
     def event(self, at: datetime, actor: int | None, role: str | None, action: str, obj: tuple[str, Any],
               details: Mapping[str, Any]) -> None:
-        self.events.append((at, len(self.events), actor, role, action, obj[0], str(obj[1]), canonical_json(details)))
+        entry = NewEntry(at, actor, role, action, obj[0], str(obj[1]), canonical_json(details))
+        self.events.append((at, len(self.events), entry))
 
 
 _CITIES = ("Aldmoor", "Brightwater", "Calderon", "Dunmore", "Elmsford", "Fairhaven", "Glenrock", "Harrowgate",
