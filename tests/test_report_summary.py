@@ -17,7 +17,7 @@ from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.domain.workflow import State
 from qa_engine.models import Condition, Decision, DecisionStatus, Programme, User
 from qa_engine.reports import elements, render
-from qa_engine.services import audit_bulk, period_summary
+from qa_engine.services import analytics, audit_bulk, period_summary
 
 TODAY = date.today()
 START, END = TODAY - timedelta(days=90), TODAY
@@ -100,7 +100,7 @@ def _panel(session, programme: Programme, designer: User, officer: User) -> None
 
 
 def _summary(session, **overrides):  # noqa: ANN001, ANN003, ANN202
-    costs = period_summary.cost_settings(overrides)
+    costs = analytics.cost_settings(overrides)
     return period_summary.summary(session, start=START, end=END, today=TODAY, vocabularies=elements.vocabularies(),
                                   costs=costs)
 
@@ -147,19 +147,31 @@ def test_summary_lists_open_conditions_and_which_are_overdue(session, office) ->
 
 def test_summary_estimates_cost_from_declared_hours_and_officer_steps(session, office) -> None:  # noqa: ANN001
     found = _summary(session, REVIEWER_HOURLY_RATE=80, OFFICER_HOURLY_RATE=60,
-                     OFFICER_MINUTES={"take_for_screening": 60, "decision.recorded": 90, "reject": 30})
+                     OFFICER_MINUTES={"programme.take_for_screening": 30})
 
-    assert [(line.label, line.hours, line.rate) for line in found.costs] == [
+    assert [(line.label, round(line.hours, 2), line.rate) for line in found.costs] == [
         ("Reviewers: hours declared on reviews submitted", 22.5, 80.0),
-        ("QA officers: take for screening (3 × 60 min)", 3.0, 60.0),
-        ("QA officers: decision recorded (2 × 90 min)", 3.0, 60.0),
-        ("QA officers: reject (1 × 30 min)", 0.5, 60.0)]
-    assert found.total_cost == 22.5 * 80 + 6.5 * 60
+        ("QA officers: take for screening (3 × 30 min)", 1.5, 60.0),
+        ("QA officers: accept for review (2 × 60 min)", 2.0, 60.0),
+        ("QA officers: return to designer (1 × 45 min)", 0.75, 60.0),
+        ("QA officers: send draft report (2 × 120 min)", 4.0, 60.0),
+        ("QA officers: close response window (1 × 10 min)", 0.17, 60.0),
+        ("QA officers: decision recorded (2 × 90 min)", 3.0, 60.0)]
+    assert round(found.total_cost, 2) == 22.5 * 80 + 685.0
+
+
+def test_summary_costs_add_up_to_the_analytics_total(session, office) -> None:  # noqa: ANN001
+    settings = analytics.cost_settings({})
+
+    found = _summary(session)
+
+    months = analytics.costs_by_month(session, analytics.Period(START, END), settings)
+    assert round(found.total_cost, 2) == float(sum(month.cost.total for month in months))
 
 
 def test_summary_of_an_empty_period_renders(session, office) -> None:  # noqa: ANN001
     found = period_summary.summary(session, start=date(2001, 1, 1), end=date(2001, 1, 31), today=TODAY,
-                                   vocabularies=elements.vocabularies(), costs=period_summary.CostSettings())
+                                   vocabularies=elements.vocabularies(), costs=analytics.cost_settings({}))
 
     html = render.period_summary_html(found, render.Branding("Agency"))
     assert (found.decided, found.stages, found.overall, found.reviewers) == (0, (), None, ())
@@ -170,7 +182,7 @@ def test_summary_of_an_empty_period_renders(session, office) -> None:  # noqa: A
 def test_summary_refuses_a_period_that_ends_before_it_starts(session) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="ends before it starts"):
         period_summary.summary(session, start=TODAY, end=TODAY - timedelta(days=1), today=TODAY,
-                               vocabularies=elements.vocabularies(), costs=period_summary.CostSettings())
+                               vocabularies=elements.vocabularies(), costs=analytics.cost_settings({}))
 
 
 def test_summary_issues_the_same_queries_whatever_the_number_of_programmes(session, office) -> None:  # noqa: ANN001

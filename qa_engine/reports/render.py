@@ -89,7 +89,9 @@ def pdf_from_html(html: str, *, title: str, subject: str, keywords: Sequence[str
                   created: date | None = None, fetcher: StaticFetcher | None = None) -> bytes:
     """Lay out `html` as a tagged PDF/UA-1 document whose metadata is exactly the given title, subject and keywords."""
     fetcher = fetcher or StaticFetcher()
-    document = weasyprint.HTML(string=html, base_url=fetcher.root.as_uri() + "/", url_fetcher=fetcher).render()
+    # No base URL: the templates name static files by absolute file: URLs, so nothing relative can be fetched, and
+    # WeasyPrint does not resolve every internal link (the contents' "#section" anchors) against one.
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
     metadata = document.metadata
     metadata.title = title
     metadata.description = subject

@@ -10,17 +10,17 @@ dates, which conditions are open, and what it cost; a handful of queries whateve
 - **Reviewers**: seats (accepted or submitted) on rounds due in the period; on time when submitted by the
   round's due date; outstanding when not submitted and the due date has passed.
 - **Conditions**: every condition of a decision in effect not met yet, as of today.
-- **Cost**: hours reviewers declared on reviews submitted in the period at REVIEWER_HOURLY_RATE, plus QA officer
-  time per step at OFFICER_HOURLY_RATE: OFFICER_MINUTES maps an audit action to the minutes it takes (a name
-  without a dot is a programme transition, "take_for_screening" for "programme.take_for_screening"); only steps
-  a QA officer took in the period count. Defaults below; each key read with `config.get`.
+- **Cost**: as the analytics page counts it (services.analytics, with its settings REVIEWER_HOURLY_RATE,
+  OFFICER_HOURLY_RATE, OFFICER_MINUTES over analytics.DEFAULT_OFFICER_MINUTES and COST_CURRENCY): hours reviewers
+  declared on reviews submitted in the period, plus each programme step a QA officer took in the period at its
+  standard minutes; here one line per kind of step.
 """
 from __future__ import annotations
 
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -47,44 +47,12 @@ from qa_engine.models import (
 )
 from qa_engine.reports import data as records
 from qa_engine.services import decisions, register
+from qa_engine.services.analytics import CostSettings
 
-REVIEWER_HOURLY_RATE = 60.0
-OFFICER_HOURLY_RATE = 45.0
-OFFICER_MINUTES: Mapping[str, int] = {
-    "take_for_screening": 60, "accept_for_review": 30, "return_to_designer": 45, "review.invited": 10,
-    "review.consensus_recorded": 15, "reopen_review": 20, "send_draft_report": 60, "close_response_window": 10,
-    "decision.recorded": 90, "decision.proposed": 90, "decision.confirmed": 30, "decision.corrected": 45,
-    "condition.judged": 30, "conditions_met": 15, "appeal.handler_appointed": 20, "withdraw_approval": 45,
-    "expire": 10,
-}
 DECIDED = frozenset({State.APPROVED, State.CONDITIONS, State.REVISE_AND_RESUBMIT, State.REJECTED})
 _TRANSITIONS = tuple(f"programme.{action.value}" for action in Action)
 NO_LEVEL = "No EQF level"
 NO_FIELD = "No field stated"
-
-
-@dataclass(frozen=True)
-class CostSettings:
-    """Hourly rates, the minutes each officer step takes, and the currency of the estimate."""
-
-    reviewer_rate: float = REVIEWER_HOURLY_RATE
-    officer_rate: float = OFFICER_HOURLY_RATE
-    officer_minutes: Mapping[str, int] | None = None
-    currency: str = "EUR"
-
-    @property
-    def minutes(self) -> dict[str, int]:
-        """OFFICER_MINUTES by full audit action name."""
-        given = OFFICER_MINUTES if self.officer_minutes is None else self.officer_minutes
-        return {(key if "." in key else f"programme.{key}"): int(value) for key, value in given.items()}
-
-
-def cost_settings(config: Mapping[str, Any]) -> CostSettings:
-    """The cost settings of a configuration (REVIEWER_HOURLY_RATE, OFFICER_HOURLY_RATE, OFFICER_MINUTES,
-    REPORT_CURRENCY), with the defaults of this module for the keys it lacks."""
-    return CostSettings(float(config.get("REVIEWER_HOURLY_RATE", REVIEWER_HOURLY_RATE)),
-                        float(config.get("OFFICER_HOURLY_RATE", OFFICER_HOURLY_RATE)),
-                        config.get("OFFICER_MINUTES"), str(config.get("REPORT_CURRENCY", "EUR")))
 
 
 @dataclass(frozen=True)
@@ -109,7 +77,7 @@ def summary(session: Session, *, start: date, end: date, today: date, vocabulari
         by_field=_counts(decided, outcomes, lambda d: _field(d.field, vocabularies)),
         stages=stages, overall=overall, reviewers=reviewer_loads(session, start, end, today),
         conditions=open_conditions(session, today), costs=cost_lines(session, start, end, costs),
-        currency=costs.currency, officer_minutes=costs.minutes,
+        currency=costs.currency, officer_minutes=costs.officer_minutes,
     )
 
 
@@ -172,17 +140,18 @@ def open_conditions(session: Session, today: date) -> tuple[records.OpenConditio
 def cost_lines(session: Session, start: date, end: date, costs: CostSettings) -> tuple[records.CostLine, ...]:
     """Reviewers' declared hours on reviews submitted in the period, then each kind of officer step taken in it."""
     since, until = _instant(start), _instant(end + timedelta(days=1))
-    hours = session.scalar(select(func.coalesce(func.sum(Assignment.hours), 0))
-                           .where(Assignment.submitted_at >= since, Assignment.submitted_at < until))
-    minutes = costs.minutes
+    hours = session.scalar(select(func.coalesce(func.sum(Assignment.hours), 0)).where(
+        Assignment.status == MemberStatus.SUBMITTED, Assignment.submitted_at >= since, Assignment.submitted_at < until))
+    minutes = costs.officer_minutes
     steps = dict(session.execute(
         select(AuditEntry.action, func.count()).where(
-            AuditEntry.occurred_at >= since, AuditEntry.occurred_at < until, AuditEntry.action.in_(list(minutes)),
-            AuditEntry.actor_role == Role.QA_OFFICER.value)
+            AuditEntry.object_type == "programme", AuditEntry.occurred_at >= since, AuditEntry.occurred_at < until,
+            AuditEntry.action.in_(list(minutes)), AuditEntry.actor_role == Role.QA_OFFICER.value)
         .group_by(AuditEntry.action)).all())
-    lines = [records.CostLine("Reviewers: hours declared on reviews submitted", float(hours or 0), costs.reviewer_rate)]
+    lines = [records.CostLine("Reviewers: hours declared on reviews submitted", float(hours or 0),
+                              float(costs.reviewer_rate))]
     lines += [records.CostLine(f"QA officers: {_step(action)} ({steps[action]} × {minutes[action]} min)",
-                               steps[action] * minutes[action] / 60, costs.officer_rate)
+                               steps[action] * minutes[action] / 60, float(costs.officer_rate))
               for action in minutes if steps.get(action)]
     return tuple(lines)
 

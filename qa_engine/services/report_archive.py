@@ -29,6 +29,7 @@ from qa_engine.models import Decision, Programme
 from qa_engine.reports import render
 from qa_engine.reports.data import Audience
 from qa_engine.services import period_summary, report_data
+from qa_engine.services.analytics import CostSettings
 from qa_engine.services.report_data import Sources, Subject
 
 MANIFEST = "manifest.json"
@@ -170,7 +171,7 @@ def sheet(session: Session, programme: Programme, decision: Decision | None, giv
                                            reference=report_data.reference(programme.id, number))
 
 
-def summary(session: Session, *, start: date, end: date, given: Sources, costs: period_summary.CostSettings) -> bytes:
+def summary(session: Session, *, start: date, end: date, given: Sources, costs: CostSettings) -> bytes:
     """The QA office's period summary, rendered now. :raises ValueError: when `end` is before `start`."""
     found = period_summary.summary(session, start=start, end=end, today=given.today, vocabularies=given.vocabularies,
                                    costs=costs)
