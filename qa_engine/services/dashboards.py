@@ -42,12 +42,11 @@ from qa_engine.models import (
 )
 from qa_engine.services import audit, decision_records, decisions, programmes, reminders
 from qa_engine.services.conditions import AWAITING_EVIDENCE
-from qa_engine.services.programmes import visible_programmes
+from qa_engine.services.programmes import matching, visible_programmes
 from qa_engine.services.proposals import NotAllowed
 from qa_engine.services.reminders import Planned
 from qa_engine.services.reviewing import Desk
 from qa_engine.services.reviews import ReviewSettings
-from qa_engine.services.screening import _matches as matching  # the screening queue's search, shared
 from qa_engine.services.validity import WITHDRAWAL
 
 T = TypeVar("T")

@@ -1,13 +1,13 @@
 """Programmes: the lists a person may see (the only way lists and counts are built)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from qa_engine.domain import permissions
 from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.workflow import State
-from qa_engine.models import Programme
+from qa_engine.models import Institution, Programme
 
 
 def visible_programmes(actor: Actor) -> Select[tuple[Programme]]:
@@ -30,3 +30,11 @@ def recent(session: Session, actor: Actor, *, states: tuple[State, ...] = (), li
     if states:
         query = query.where(Programme.state.in_(states))
     return list(session.scalars(query))
+
+
+def matching(term: str) -> ColumnElement[bool]:
+    """Title, provider name or provider short name contains `term` (lower case), wildcards taken literally."""
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    providers = select(Institution.id).where(or_(func.lower(Institution.name).like(pattern, escape="\\"),
+                                                 func.lower(Institution.short_name).like(pattern, escape="\\")))
+    return or_(func.lower(Programme.title).like(pattern, escape="\\"), Programme.provider_id.in_(providers))

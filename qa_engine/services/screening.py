@@ -6,16 +6,16 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from qa_engine.domain import permissions
 from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.workflow import Action, State
-from qa_engine.models import AuditEntry, Institution, Programme, ProgrammeVersion, Review, User
+from qa_engine.models import AuditEntry, Programme, ProgrammeVersion, Review, User
 from qa_engine.services import outbox, reviews, workflow
-from qa_engine.services.programmes import visible_programmes
+from qa_engine.services.programmes import matching, visible_programmes
 from qa_engine.services.proposals import NotAllowed
 from qa_engine.services.reviews import ReviewSettings
 
@@ -119,7 +119,7 @@ def queue(session: Session, actor: Actor, *, search: str | None = None, page: in
         .offset((page - 1) * per_page)
     )
     if search and search.strip():
-        query = query.where(_matches(search.strip().lower()))
+        query = query.where(matching(search.strip().lower()))
     result = session.execute(query).all()
     rows = [QueueRow(programme, number, submitted_at, _counts(screening))
             for programme, number, submitted_at, screening, _ in result]
@@ -142,14 +142,6 @@ def last_return(session: Session, programme: Programme) -> ReturnNote | None:
         return None
     details, occurred_at, name = row
     return ReturnNote(json.loads(details).get("comment", ""), name, occurred_at)
-
-
-def _matches(term: str) -> ColumnElement[bool]:
-    """Title, provider name or provider short name contains `term` (lower case), wildcards taken literally."""
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    providers = select(Institution.id).where(or_(func.lower(Institution.name).like(pattern, escape="\\"),
-                                                 func.lower(Institution.short_name).like(pattern, escape="\\")))
-    return or_(func.lower(Programme.title).like(pattern, escape="\\"), Programme.provider_id.in_(providers))
 
 
 def _counts(screening: str | None) -> dict[str, int]:

@@ -99,7 +99,7 @@ def deqar_json() -> ResponseReturnValue:
 @bp.route("/qa/exports/marks.csv")
 @allow(OVERSEERS)
 def marks_csv() -> ResponseReturnValue:
-    period = _period(request.args)
+    period = period_of(request.args)
     if isinstance(period, str):
         return render_template("errors/error.html", code=400, title=_("Which period?"), message=period), 400
     start, end = period
@@ -108,7 +108,7 @@ def marks_csv() -> ResponseReturnValue:
     return _download(committee.marks_csv(table), "text/csv", f"marks-{start.isoformat()}-{end.isoformat()}.csv")
 
 
-def _period(args: Any) -> tuple[date, date] | str:
+def period_of(args: Any) -> tuple[date, date] | str:
     """The from/to dates of the query string, or what is wrong with them."""
     try:
         start, end = date.fromisoformat(args.get("from", "")), date.fromisoformat(args.get("to", ""))

@@ -25,7 +25,7 @@ from qa_engine.services import analytics, decision_records, report_archive, repo
 from qa_engine.services.report_archive import ArchiveError, Document
 from qa_engine.views.access import PUBLIC, allow, roles
 from qa_engine.views.programme_pages import visible_programme
-from qa_engine.views.register import _period as period_of  # the same reading of ?from=&to= as the marks
+from qa_engine.views.register import period_of  # the same reading of ?from=&to= as the marks CSV
 
 bp = Blueprint("reports", __name__)
 OVERSEERS = roles(Role.QA_OFFICER, Role.ADMIN)
