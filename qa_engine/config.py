@@ -95,6 +95,12 @@ class Defaults:
     OFFICER_HOURLY_RATE = 45
     COST_CURRENCY = "EUR"
     OFFICER_MINUTES: dict[str, int] = {}
+    # PDF reports: REPORT_LOGO is a PNG or SVG inside the static folder (e.g. "img/logo.svg"), REPORT_CONTACT the
+    # address for appeals and questions printed on letters; REPORTS_DIR (default instance/reports) keeps the reports
+    # issued with decisions, as issued: back it up with the database.
+    REPORT_LOGO: str | None = None
+    REPORT_CONTACT = ""
+    REPORTS_DIR: str | None = None
     # ELM exports: the QDR concept URI of each NQF level, by country, e.g. {"ES": {"6": "http://data.europa.eu/..."}}.
     NQF_LEVEL_URIS: dict[str, dict[str, str]] = {}
 

@@ -21,10 +21,12 @@ from test_decisions_case import (
     pending,
     today,
 )
+from test_report_data import pdf_text
 
 from qa_engine.domain.decisions import validity_end
 from qa_engine.models import Addendum, Decision
-from qa_engine.services import decision_records
+from qa_engine.services import decision_records, report_archive, report_data
+from qa_engine.services.report_archive import Document
 
 FIXED = "The programme meets the standards; the learning outcomes of all six modules are assessable."
 WHY = "The rationale named five modules; the programme has six."
@@ -168,6 +170,10 @@ def test_a_correction_keeps_the_conditions_and_their_addenda(app, session, peopl
     assert decision_records.current_outcome(session, corrected).value == "approved"
     assert [a.text for a in session.scalars(select(Addendum).where(Addendum.decision_id == corrected.id))] == [
         "All met."]
+    with app.app_context():
+        issued = pdf_text(report_archive.issued(corrected, Document.LETTER, report_data.sources().report.reports_dir))
+    assert corrected.report_sha256 not in (None, decision.report_sha256)
+    assert WHY in issued and CONDITION[0] in issued and "All met." in issued
     page = client.get(f"/decisions/{corrected.id}").get_data(as_text=True)
     assert CONDITION[0] in page
     assert "The 1 condition stands as decided." in outbox_rows(session, "decision_corrected")[0].body_text

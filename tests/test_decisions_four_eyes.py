@@ -21,9 +21,12 @@ from test_decisions_case import (
     state_of,
     today,
 )
+from test_report_data import pdf_text
 
 from qa_engine.domain.workflow import State
 from qa_engine.models import AuditEntry, Condition
+from qa_engine.services import report_archive, report_data
+from qa_engine.services.report_archive import Document
 
 WHY = "The rationale does not answer the provider's response on the ECTS table."
 
@@ -57,7 +60,8 @@ def proposed(app: Flask, session, people, data: dict | None = None):  # noqa: AN
 def test_a_proposed_decision_waits_and_the_programme_stays_pending(four_eyes, session, people) -> None:
     data = form("approved_with_conditions", departure_reason="Timing.", conditions=[(*CONDITION, in_90_days())])
     programme, decision, client = proposed(four_eyes, session, people, data)
-    assert (decision.status.value, decision.decided_on, decision.confirmed_by_id) == ("proposed", None, None)
+    assert (decision.status.value, decision.decided_on, decision.confirmed_by_id, decision.report_sha256) == (
+        "proposed", None, None, None)  # nothing is issued before it takes effect
     assert session.scalar(select(Condition.text).where(Condition.decision_id == decision.id)) == CONDITION[0]
     assert state_of(session, programme.id) is State.DECISION_PENDING
     assert outbox_rows(session) == []
@@ -97,6 +101,10 @@ def test_a_second_officer_confirms_and_the_decision_takes_effect(four_eyes, sess
     assert (confirmed.status.value, confirmed.decided_by_id, confirmed.confirmed_by_id, confirmed.decided_on) == (
         "effective", people.officer.id, people.colleague.id, today())
     assert confirmed.appeal_deadline is not None
+    assert confirmed.report_sha256 is not None  # archived when it took effect, not when proposed
+    with four_eyes.app_context():
+        letter = pdf_text(report_archive.issued(confirmed, Document.LETTER, report_data.sources().report.reports_dir))
+    assert f"by {confirmed.appeal_deadline.day} {confirmed.appeal_deadline:%B %Y}" in letter
     assert state_of(session, programme.id) is State.REJECTED
     assert audit_actions(session, programme.id)[-2:] == ["decision.confirmed", "programme.reject"]
     assert [m.event for m in outbox_rows(session)] == ["decision", "decision_reviewer", "decision_reviewer"]

@@ -24,10 +24,12 @@ from test_decisions_case import (
     state_of,
     today,
 )
+from test_report_data import pdf_text
 
 from qa_engine.domain.workflow import State
 from qa_engine.models import AuditEntry, Condition, Decision, OutboxMessage
-from qa_engine.services import workflow
+from qa_engine.services import report_archive, report_data, workflow
+from qa_engine.services.report_archive import Document
 
 
 @pytest.fixture
@@ -62,6 +64,22 @@ def test_an_approval_takes_effect_at_once_and_tells_designer_and_reviewers(app, 
     page = client.get(f"/qa/programmes/{programme.id}/decision").get_data(as_text=True)
     assert "The decision is in effect; the provider and the reviewers are told." in page
     assert "The programme is approved: it is not waiting for a decision." in page
+
+
+def test_the_reports_issued_with_the_decision_are_archived_in_the_same_request(app, session, people,
+                                                                               client_for) -> None:
+    programme = pending(session, people)
+    data = form("approved_with_conditions", departure_reason="Timing.", conditions=[(*CONDITION, in_90_days())])
+    client_for(people.officer).post_form(f"/qa/programmes/{programme.id}/decision", data, token_from="/")
+    [decision] = decisions_of(session, programme.id)
+    with app.app_context():
+        folder = report_data.sources().report.reports_dir
+    letter = report_archive.issued(decision, Document.LETTER, folder)
+    served = client_for(people.designer).get(f"/decisions/{decision.id}/letter.pdf")
+    assert decision.report_file == f"{decision.report_sha256}.zip"
+    assert served.data == letter
+    assert CONDITION[0] in pdf_text(letter)
+    assert "Approved with conditions" in pdf_text(report_archive.issued(decision, Document.ASSESSMENT, folder))
 
 
 def test_an_approval_with_conditions_records_them_and_mails_them_with_the_appeal_route(app, session, people,

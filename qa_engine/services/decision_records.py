@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from qa_engine.domain.decisions import ACCREDITING
 from qa_engine.domain.outcomes import Outcome
 from qa_engine.domain.workflow import State
-from qa_engine.models import Addendum, Decision, DecisionStatus, Programme
+from qa_engine.models import Addendum, Condition, Decision, DecisionStatus, Programme
 
 #: Programme states in which an approval, while valid, stands (a periodic review's new draft keeps it).
 APPROVAL_STANDS = (State.APPROVED, State.CONDITIONS, State.DRAFT, State.SUBMITTED, State.SCREENING,
@@ -59,3 +59,9 @@ def accredited(today: date) -> Select:
             .where(decision.outcome.in_(ACCREDITING), decision.valid_from <= today, decision.valid_until >= today,
                    Programme.state.in_(APPROVAL_STANDS)))
 
+
+def conditions_of(session: Session, decision: Decision) -> list[Condition]:
+    """The conditions a decision carries: its own, or those of the decision it corrects (a correction keeps them)."""
+    while not decision.conditions and decision.corrects_id is not None:
+        decision = session.get(Decision, decision.corrects_id)
+    return list(decision.conditions)

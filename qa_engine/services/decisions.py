@@ -34,7 +34,8 @@ from qa_engine.domain.scoring import PanelScore
 from qa_engine.domain.vocabularies import Vocabularies
 from qa_engine.domain.workflow import Action, Precondition, State
 from qa_engine.models import Addendum, AuditEntry, Condition, Decision, DecisionStatus, Programme, Review, User
-from qa_engine.services import audit, decision_records, outbox, proposals, reviews, workflow
+from qa_engine.services import audit, decision_records, outbox, proposals, report_archive, reviews, workflow
+from qa_engine.services.decision_records import conditions_of
 from qa_engine.services.proposals import NotAllowed
 from qa_engine.services.reviews import ReviewSettings
 
@@ -264,13 +265,6 @@ def originals_in_effect() -> Select:
                                 newer.corrects_id.is_(None), newer.id > Decision.id).exists())
 
 
-def conditions_of(session: Session, decision: Decision) -> list[Condition]:
-    """The conditions a decision carries: its own, or those of the decision it corrects."""
-    while not decision.conditions and decision.corrects_id is not None:
-        decision = session.get(Decision, decision.corrects_id)
-    return list(decision.conditions)
-
-
 def condition_lines(session: Session, decision: Decision, today: date) -> tuple[ConditionLine, ...]:
     """The decision's conditions, each with whether it is overdue today."""
     return tuple(ConditionLine(c, rules.overdue(c.due_on, c.status, today)) for c in conditions_of(session, decision))
@@ -316,6 +310,7 @@ def decide(session: Session, programme: Programme, statement: Statement, *, acto
     with all_or_nothing(session, programme, actor, facts):
         decision.status, decision.decided_on = DecisionStatus.EFFECTIVE, today
         decision.appeal_deadline = _appeal_deadline(decision.outcome, today, settings)
+        report_archive.archive_for_decision(session, decision)
         session.add(decision)
         session.flush()
         _audit(session, "decision.recorded", decision, actor, _facts(decision))
@@ -340,9 +335,11 @@ def confirm(session: Session, decision: Decision, *, actor: User, settings: Deci
     if not rules.may_confirm(decision.decided_by_id, actor.id, four_eyes=settings.four_eyes):
         raise _refused(session, programme, actor, facts, "You proposed this decision: under the four-eyes rule "
                                                          "another QA officer confirms it.")
+    deadline = _appeal_deadline(decision.outcome, today, settings)
     with all_or_nothing(session, programme, actor, facts):
+        report_archive.archive_for_decision(session, decision, decided_on=today, appeal_deadline=deadline)
         _settle(session, decision, status=DecisionStatus.EFFECTIVE, confirmed_by_id=actor.id, confirmed_at=utcnow(),
-                decided_on=today, appeal_deadline=_appeal_deadline(decision.outcome, today, settings))
+                decided_on=today, appeal_deadline=deadline)
         _audit(session, "decision.confirmed", decision, actor, _facts(decision))
         _enact(session, decision, programme, actor)
 
@@ -391,6 +388,7 @@ def correct(session: Session, decision: Decision, terms: Terms, *, actor: User, 
     if errors:
         raise Invalid(errors)
     correction = _corrected(decision, terms, actor, reason.strip())
+    report_archive.archive_for_decision(session, correction)
     session.add(correction)
     session.flush()
     for addendum in session.scalars(select(Addendum).where(Addendum.decision_id == decision.id)

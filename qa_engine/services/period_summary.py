@@ -46,6 +46,8 @@ from qa_engine.models import (
     User,
 )
 from qa_engine.reports import data as records
+from qa_engine.reports import render
+from qa_engine.reports.data import Branding
 from qa_engine.services import decisions, register
 from qa_engine.services.analytics import CostSettings
 
@@ -79,6 +81,13 @@ def summary(session: Session, *, start: date, end: date, today: date, vocabulari
         conditions=open_conditions(session, today), costs=cost_lines(session, start, end, costs),
         currency=costs.currency, officer_minutes=costs.officer_minutes,
     )
+
+
+def pdf(session: Session, *, start: date, end: date, today: date, vocabularies: Vocabularies, costs: CostSettings,
+        branding: Branding) -> bytes:
+    """The summary of the period, rendered now. :raises ValueError: when `end` is before `start`."""
+    found = summary(session, start=start, end=end, today=today, vocabularies=vocabularies, costs=costs)
+    return render.render_period_summary(found, branding)
 
 
 def decided_in(session: Session, start: date, end: date) -> list[_Decided]:

@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from qa_engine.models import Decision, Programme
 from qa_engine.reports import render
 from qa_engine.reports.data import Audience
-from qa_engine.services import period_summary, report_data
-from qa_engine.services.analytics import CostSettings
+from qa_engine.services import report_data
 from qa_engine.services.report_data import Sources, Subject
 
 MANIFEST = "manifest.json"
@@ -169,13 +168,6 @@ def sheet(session: Session, programme: Programme, decision: Decision | None, giv
     entry = report_data.decision_entry(session, decision, given.report) if decision else None
     return render.render_description_sheet(proposal, given.report.branding, generated_on=given.today, decision=entry,
                                            reference=report_data.reference(programme.id, number))
-
-
-def summary(session: Session, *, start: date, end: date, given: Sources, costs: CostSettings) -> bytes:
-    """The QA office's period summary, rendered now. :raises ValueError: when `end` is before `start`."""
-    found = period_summary.summary(session, start=start, end=end, today=given.today, vocabularies=given.vocabularies,
-                                   costs=costs)
-    return render.render_period_summary(found, given.report.branding)
 
 
 def _verify(path: Path, sha256: str) -> None:

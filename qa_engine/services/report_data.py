@@ -30,7 +30,7 @@ from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.scoring import PanelScore
 from qa_engine.domain.screening import Finding, ScreeningResult, Status
 from qa_engine.domain.vocabularies import Vocabularies
-from qa_engine.models import Addendum, Assignment, Condition, Decision, Programme, ProgrammeVersion, Review, User
+from qa_engine.models import Addendum, Assignment, Decision, Programme, ProgrammeVersion, Review, User
 from qa_engine.reports import data as records
 from qa_engine.services import decision_records, register, reviews
 from qa_engine.services.reviews import ReviewSettings
@@ -148,28 +148,25 @@ def description(session: Session, programme: Programme, decision: Decision | Non
 
 def decision_entry(session: Session, decision: Decision, report: ReportSettings, *, decided_on: date | None = None,
                    appeal_deadline: date | None = None) -> records.DecisionEntry:
-    """The decision as the report states it; the outcome amended by addenda shows as "now"."""
-    addenda = session.scalars(select(Addendum).where(Addendum.decision_id == decision.id).order_by(Addendum.id)) \
-        if decision.id else ()
+    """The decision as the report states it; the outcome amended by addenda shows as "now".
+
+    A correction being put into effect (not saved yet) states the addenda of the decision it corrects, which it
+    carries."""
+    carrier = decision.id if decision.id is not None else decision.corrects_id
+    addenda = session.scalars(select(Addendum).where(Addendum.decision_id == carrier).order_by(Addendum.id)) \
+        if carrier is not None else ()
     day = decided_on or decision.decided_on or (decision.decided_at or utcnow()).date()
     return records.DecisionEntry(
         outcome=decision.outcome, rationale=decision.rationale, decided_on=day, decided_by=decision.decision_body,
         recommendations=tuple(line.strip() for line in (decision.recommendations or "").splitlines() if line.strip()),
         conditions=tuple(records.Condition(c.text, c.due_on, c.evidence_required)
-                         for c in carried_conditions(session, decision)),
+                         for c in decision_records.conditions_of(session, decision)),
         valid_from=decision.valid_from, valid_to=decision.valid_until, appeal_window_days=report.appeal_days,
         departure_reason=decision.departure_reason or "",
         appeal_deadline=appeal_deadline or decision.appeal_deadline, appealable=decision.outcome in APPEALABLE,
         addenda=tuple(records.Addendum(a.issued_on, a.outcome, a.text) for a in addenda),
         correction_reason=decision.correction_reason or "",
     )
-
-
-def carried_conditions(session: Session, decision: Decision) -> list[Condition]:
-    """The conditions a decision carries: its own, or, for a correction, those of the decision it corrects."""
-    while not decision.conditions and decision.corrects_id is not None:
-        decision = session.get(Decision, decision.corrects_id)
-    return list(decision.conditions)
 
 
 def internal_notes(session: Session, decision: Decision | None,

@@ -21,7 +21,7 @@ from qa_engine.domain import permissions
 from qa_engine.domain.roles import Role
 from qa_engine.models import Decision, DecisionStatus, Programme
 from qa_engine.reports.data import Audience
-from qa_engine.services import analytics, decision_records, report_archive, report_data
+from qa_engine.services import analytics, decision_records, period_summary, report_archive, report_data
 from qa_engine.services.report_archive import ArchiveError, Document
 from qa_engine.views.access import PUBLIC, allow, roles
 from qa_engine.views.programme_pages import visible_programme
@@ -153,6 +153,8 @@ def summary() -> ResponseReturnValue:
         return render_template("errors/error.html", code=400, title=_("Which period?"), message=period), 400
     start, end = period
     costs = analytics.cost_settings(current_app.config)
-    return _pdf(lambda: report_archive.summary(db.session, start=start, end=end, given=report_data.sources(),
-                                               costs=costs),
+    given = report_data.sources()
+    return _pdf(lambda: period_summary.pdf(db.session, start=start, end=end, today=given.today,
+                                           vocabularies=given.vocabularies, costs=costs,
+                                           branding=given.report.branding),
                 f"period-summary-{start.isoformat()}-{end.isoformat()}.pdf")
