@@ -3,6 +3,7 @@ sent, the register's public report and description sheet, the period summary's d
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from factories import make_institution, make_submitted, make_user, seat
@@ -302,3 +303,45 @@ def test_markup_in_a_proposal_is_printed_as_text_and_fetches_nothing(app, sessio
     assert injected in text
     assert "root:" not in text
     assert [(f.requested, f.refused) for f in fetchers] == [([], [])]
+
+
+def _report_links(page: str) -> list[str]:
+    return sorted({href for href in re.findall(r'href="([^"]+)"', page) if href.endswith(".pdf")})
+
+
+def test_each_reader_finds_the_reports_they_may_read_on_the_programme_and_decision_pages(
+        app, session, client_for) -> None:  # noqa: ANN001
+    case = reviewed_case(session)
+    decision = decide(session, case)
+    session.commit()
+    pid, did = case.programme.id, decision.id
+    officer, designer = client_for(case.officer), client_for(case.programme.designer)
+
+    for_officer = _report_links(officer.get(f"/programmes/{pid}").get_data(as_text=True))
+    for_designer = _report_links(designer.get(f"/programmes/{pid}").get_data(as_text=True))
+    on_decision = _report_links(designer.get(f"/decisions/{did}").get_data(as_text=True))
+    analytics = officer.get(f"/qa/analytics?from={TODAY - timedelta(days=30)}&to={TODAY}").get_data(as_text=True)
+
+    assert for_officer == sorted([f"/qa/programmes/{pid}/report.pdf", f"/programmes/{pid}/report.pdf",
+                                  f"/decisions/{did}/letter.pdf", f"/qa/programmes/{pid}/sheet.pdf"])
+    assert for_designer == sorted([f"/programmes/{pid}/report.pdf", f"/decisions/{did}/letter.pdf"])
+    assert on_decision == sorted([f"/decisions/{did}/letter.pdf", f"/decisions/{did}/report.pdf"])
+    summary = f"/qa/reports/summary.pdf?from={TODAY - timedelta(days=30)}&amp;to={TODAY}"
+    assert summary in analytics
+    for link in for_designer + on_decision:
+        _pdf(designer.get(link))
+    for link in for_officer + [summary.replace("&amp;", "&")]:
+        _pdf(officer.get(link))
+
+
+def test_a_designer_sees_no_report_link_before_the_draft_report_is_sent(app, session, client_for) -> None:  # noqa: ANN001
+    case = reviewed_case(session, sent=False)
+    session.commit()
+    pid = case.programme.id
+
+    for_designer = _report_links(client_for(case.designer).get(f"/programmes/{pid}").get_data(as_text=True))
+    for_officer = _report_links(client_for(case.officer).get(f"/programmes/{pid}").get_data(as_text=True))
+
+    assert for_designer == []
+    assert for_officer == sorted([f"/qa/programmes/{pid}/report.pdf", f"/programmes/{pid}/report.pdf",
+                                  f"/qa/programmes/{pid}/sheet.pdf"])
