@@ -216,6 +216,7 @@ def test_form_starts_from_today_the_configured_validity_and_the_submitted_scope(
     assert '<option selected value="blended">Blended</option>' in page
     assert 'value="Board of Accreditation"' in page
     assert page.count('<fieldset class="row">') == 3
+    assert '<label for="rationale">Rationale <span class="required" aria-hidden="true">*</span></label>' in page
 
 
 def test_add_a_condition_re_renders_with_one_more_row_and_keeps_what_was_typed(app, session, people,

@@ -170,7 +170,7 @@ def test_panel_page_shows_the_round_the_policy_and_the_seats(app, session, revie
     assert "<h1>Review panel</h1>" in page and "Applied Data Analytics for Business Decisions" in page
     assert f"<code>{review.rubric_key}</code>" in page
     assert f'<time datetime="{review.due_on.isoformat()}" id="due-on">' in page
-    assert "<dt>Review type</dt><dd>standard</dd>" in page
+    assert "<dt>Review type</dt><dd>Standard</dd>" in page
     assert "Yes: the provider never learns who reviewed" in page
     assert "Between 3 and 5 reviewers" in page
     members = section(page, "members-heading")
@@ -180,6 +180,18 @@ def test_panel_page_shows_the_round_the_policy_and_the_seats(app, session, revie
     assert re.search(r"Gina Gone</a></th>.*?Employer.*?Removed", members, re.S)
     # Actions for live seats only; the removed one has none.
     assert members.count("Remove…") == 2 and members.count("Make chair") == 1
+
+
+def test_with_nobody_in_the_pool_the_page_says_so_instead_of_an_empty_invitation_form(app, session, review,
+                                                                                     officer, client_for) -> None:
+    page = client_for(officer).get(panel_url(review)).get_data(as_text=True)
+    assert "Nobody in the reviewer pool can be invited to this panel." in page
+    assert "Add reviewers to the pool</a>" in page
+    assert 'aria-labelledby="invite-heading"' not in page  # no form with an empty list of reviewers
+    reviewer(session, "Carmen Chair")
+    session.commit()
+    page = client_for(officer).get(panel_url(review)).get_data(as_text=True)
+    assert 'aria-labelledby="invite-heading"' in page and "Nobody in the reviewer pool" not in page
 
 
 def test_panel_page_shows_what_is_unmet_confirmed_and_counting_invited(app, session, review, officer,

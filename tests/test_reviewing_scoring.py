@@ -92,6 +92,9 @@ def test_the_form_is_built_from_the_pinned_rubric_with_the_evidence_beside_each_
     for criterion in rubric.criteria:
         assert f'id="crit-{criterion.id}"' in page
         assert f'name="justification-{criterion.id}"' in page
+        # Thirty "Justification" labels on one page: each tells a screen reader which criterion it is for.
+        assert (f'<label for="justification-{criterion.id}">Justification<span class="visually-hidden"> '
+                f'({criterion.id})</span></label>') in page
         assert (f'id="mark-{criterion.id}-4"' in page) is criterion.na_allowed
     assert page.count('value="na"') == sum(c.na_allowed for c in rubric.criteria)
     learning = page.split('id="crit-D3.1"')[1].split("</article>")[0]

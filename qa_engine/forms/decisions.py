@@ -56,12 +56,22 @@ class ConditionForm(Form):
         return ConditionDraft(str(self.text.data or ""), str(self.evidence_required.data or ""), self.due_on.data)
 
 
+class RequiredByRules:
+    """Marks a field the decision rules require (domain.decisions says why when it is empty), so that the form
+    shows it as required; the check itself stays with the rules, in one place."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: FlaskForm, field: object) -> None:
+        return None
+
+
 class TermsForm(FlaskForm):
     """What a decision states besides its outcome: all a correction may change."""
 
     rationale = TextAreaField(_l("Rationale"), description=_l("The reasons for the decision. It is published, and "
                                                               "the provider may appeal against it."),
-                              validators=[Length(max=TEXT)])
+                              validators=[RequiredByRules(), Length(max=TEXT)])
     recommendations = TextAreaField(_l("Recommendations (not binding)"),
                                     description=_l("Advice to the provider; binding requirements are conditions."),
                                     validators=[Length(max=TEXT)])
