@@ -6,7 +6,9 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -259,16 +261,58 @@ def _store_draft(programme: Programme, proposal: Proposal) -> None:
 
 
 def _approved(session: Session, programme: Programme) -> list[ApprovedProgramme]:
-    """Accredited programmes' last versions, for the near-duplicate check."""
+    """Accredited programmes' last versions, for the near-duplicate check.
+
+    A version never changes, so each is read and tokenised once per process (`_APPROVED`, keyed by programme and
+    the version's SHA-256, so that no key can mean two contents); a screening reads the keys of the accredited
+    programmes' versions, and the content of only those it has not seen.
+    """
     rows = session.execute(
-        select(Programme.id, ProgrammeVersion.content)
+        select(ProgrammeVersion.id, Programme.id, ProgrammeVersion.content_sha256)
         .join(ProgrammeVersion, and_(ProgrammeVersion.programme_id == Programme.id,
                                      ProgrammeVersion.number == Programme.current_version))
         .where(Programme.state.in_(ACCREDITED), Programme.id != programme.id)
-    )
-    approved = []
-    for programme_id, content in rows:
-        proposal = proposal_from_dict(json.loads(content))
-        approved.append(ApprovedProgramme(str(programme_id), proposal.identification.title,
-                                          tuple(outcome.text for outcome in proposal.learning_outcomes)))
-    return approved
+    ).all()
+    missing = [version_id for version_id, programme_id, sha in rows if (programme_id, sha) not in _APPROVED]
+    for chunk in (missing[i:i + 1000] for i in range(0, len(missing), 1000)):
+        for programme_id, sha, content in session.execute(
+                select(ProgrammeVersion.programme_id, ProgrammeVersion.content_sha256, ProgrammeVersion.content)
+                .where(ProgrammeVersion.id.in_(chunk))):
+            _APPROVED.put((programme_id, sha), _approved_programme(programme_id, content))
+    return [entry for _, programme_id, sha in rows if (entry := _APPROVED.get((programme_id, sha))) is not None]
+
+
+def _approved_programme(programme_id: int, content: str) -> ApprovedProgramme:
+    """The title and outcome texts of a frozen version, read straight from its JSON (it was valid when frozen)."""
+    data = json.loads(content)
+    outcomes = tuple(str(item.get("text", "")) for item in data.get("learning_outcomes") or ())
+    entry = ApprovedProgramme(str(programme_id), str((data.get("identification") or {}).get("title", "")), outcomes)
+    _ = entry.title_words, entry.outcome_words  # tokenised once, here, not at every screening
+    return entry
+
+
+class _Bounded:
+    """A least-recently-used mapping of at most `size` entries (thread-safe enough for CPython's GIL: a lost
+    update only costs a re-read)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.entries = size, OrderedDict[tuple[int, str], ApprovedProgramme]()
+
+    def __contains__(self, key: tuple[int, str]) -> bool:
+        return key in self.entries
+
+    def get(self, key: tuple[int, str]) -> ApprovedProgramme | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            with suppress(KeyError):
+                self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[int, str], entry: ApprovedProgramme) -> None:
+        self.entries[key] = entry
+        while len(self.entries) > self.size:
+            with suppress(KeyError):
+                self.entries.popitem(last=False)
+
+
+_APPROVED = _Bounded(20_000)  # a few KB each: about 100 MB per process at most

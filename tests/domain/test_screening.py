@@ -746,6 +746,20 @@ def test_c13_near_duplicate_of_approved_programme_warns(sound, vocab):
     ]
 
 
+def test_c13_names_the_five_most_similar_approved_programmes_and_counts_the_rest(sound, vocab):
+    outcomes = tuple(lo.text for lo in sound.learning_outcomes)
+    twins = [ApprovedProgramme(f"P-{n}", "Applied Data Analytics for Business Decisions",
+                               outcomes[: len(outcomes) - (n % 3)]) for n in range(8)]
+
+    warnings = only(run(sound, vocab, approved=twins), "C13")
+
+    named = [message.split("(")[1].split(")")[0] for _, message, _ in warnings[:5]]
+    assert [status for status, *_ in warnings] == [WARN] * 6
+    assert sorted(named[:3]) == ["P-0", "P-3", "P-6"]  # identical outcomes first: 100% similar
+    assert warnings[5][1] == ("3 more approved programme(s) are 60% similar or more; the 5 most similar are named "
+                              "above.")
+
+
 def test_c13_evidence_without_reference_warns(sound, vocab):
     evidence = (*sound.justification.evidence, Evidence(kind="survey", reference=""))
 

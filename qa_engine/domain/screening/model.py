@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from qa_engine.domain.proposal import Proposal
@@ -88,13 +91,36 @@ class ScreeningConfig:
     duration_tolerance_weeks: float = 1.0
 
 
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from in into of on or the their this to with will using use able learner "
+    "learners students participants".split()
+)
+
+
+def tokens(texts: Iterable[str]) -> frozenset[str]:
+    """Content words of `texts`, lower-cased, without stopwords: the unit of the similarity measure."""
+    words = (w for text in texts for w in re.findall(r"[a-z0-9]+", text.lower()))
+    return frozenset(sys.intern(w) for w in words if w not in _STOPWORDS and len(w) > 1)
+
+
 @dataclass(frozen=True)
 class ApprovedProgramme:
-    """An already-approved programme, compared with the proposal to find near-duplicates (C13)."""
+    """An already-approved programme, compared with the proposal to find near-duplicates (C13).
+
+    Its words are worked out once, on first use: a service may keep the same object for many screenings.
+    """
 
     id: str
     title: str
     outcome_texts: tuple[str, ...] = ()
+
+    @cached_property
+    def title_words(self) -> frozenset[str]:
+        return tokens([self.title])
+
+    @cached_property
+    def outcome_words(self) -> frozenset[str]:
+        return tokens(self.outcome_texts)
 
 
 @dataclass(frozen=True)

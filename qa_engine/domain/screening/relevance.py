@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
-from qa_engine.domain.screening.model import ApprovedProgramme, Context, Verdict, fail, number, passed, warn
-
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from in into of on or the their this to with will using use able learner "
-    "learners students participants".split()
+from qa_engine.domain.screening.model import (
+    ApprovedProgramme,
+    Context,
+    Verdict,
+    fail,
+    number,
+    passed,
+    tokens,
+    warn,
 )
 
-
-def tokens(texts: Iterable[str]) -> frozenset[str]:
-    """Content words of `texts`, lower-cased, without stopwords: the unit of the similarity measure."""
-    words = (w for text in texts for w in re.findall(r"[a-z0-9]+", text.lower()))
-    return frozenset(w for w in words if w not in _STOPWORDS and len(w) > 1)
+LISTED_DUPLICATES = 5  # the most similar approved programmes named one by one; the rest are counted
 
 
 def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
@@ -24,12 +21,12 @@ def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     return len(left & right) / len(left | right) if left | right else 0.0
 
 
-def similarity(title: str, outcomes: Iterable[str], other: ApprovedProgramme) -> float:
+def similarity(title_words: frozenset[str], outcome_words: frozenset[str], other: ApprovedProgramme) -> float:
     """Mean of the title and outcome word overlaps (title only when `other` has no outcomes)."""
-    title_score = jaccard(tokens([title]), tokens([other.title]))
+    title_score = jaccard(title_words, other.title_words)
     if not other.outcome_texts:
         return title_score
-    return (title_score + jaccard(tokens(outcomes), tokens(other.outcome_texts))) / 2
+    return (title_score + jaccard(outcome_words, other.outcome_words)) / 2
 
 
 def need_and_duplication(ctx: Context) -> list[Verdict]:
@@ -74,20 +71,25 @@ def need_and_duplication(ctx: Context) -> list[Verdict]:
 
 def _duplicate_verdicts(ctx: Context) -> list[Verdict]:
     p, threshold = ctx.proposal, ctx.config.near_duplicate_threshold
-    outcomes = [lo.text for lo in p.learning_outcomes]
-    scored = [(similarity(p.identification.title, outcomes, other), other) for other in ctx.approved]
-    return [
+    title_words, outcome_words = tokens([p.identification.title]), tokens(lo.text for lo in p.learning_outcomes)
+    scored = sorted(((score, other) for other in ctx.approved
+                     if (score := similarity(title_words, outcome_words, other)) >= threshold),
+                    key=lambda pair: -pair[0])
+    fields = ("identification.title", "learning_outcomes", "justification.duplication_statement")
+    verdicts = [
         warn(
             f"The proposal is {score:.0%} similar in title and learning outcomes to the approved programme "
             f"'{other.title}' ({other.id}); explain in justification.duplication_statement how it differs, "
             "or consider offering that programme instead.",
-            "identification.title",
-            "learning_outcomes",
-            "justification.duplication_statement",
+            *fields,
         )
-        for score, other in sorted(scored, key=lambda pair: -pair[0])
-        if score >= threshold
+        for score, other in scored[:LISTED_DUPLICATES]
     ]
+    if len(scored) > LISTED_DUPLICATES:
+        more = len(scored) - LISTED_DUPLICATES
+        verdicts.append(warn(f"{more} more approved programme(s) are {threshold:.0%} similar or more; the "
+                             f"{LISTED_DUPLICATES} most similar are named above.", *fields))
+    return verdicts
 
 
 def stackability(ctx: Context) -> list[Verdict]:

@@ -1,0 +1,46 @@
+"""The near-duplicate check (C13) on a live draft: approved programmes are read once per process, not at every
+screening, and the draft page names the closest ones."""
+from __future__ import annotations
+
+from factories import make_programme, make_submitted, make_user, sound_proposal
+from sqlalchemy import event
+
+from qa_engine.domain.roles import Role
+from qa_engine.domain.workflow import State
+from qa_engine.services import proposals
+
+
+def _content_reads(app, client, url: str) -> int:  # noqa: ANN001
+    """How many statements read other programmes' versions by id (the near-duplicate check's reads of the
+    contents it has not seen yet) while `url` is served."""
+    engine, reads = app.extensions["qa_engine.db"].engine, []
+
+    def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        if "programme_versions.content" in statement and "programme_versions.id IN" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return len(reads)
+
+
+def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_read_once(app, session,
+                                                                                        client_for) -> None:
+    designer = make_user(session, Role.DESIGNER)
+    twin = make_programme(session, designer, data=sound_proposal())
+    make_submitted(session, twin, designer)
+    twin.state = State.APPROVED
+    draft = make_programme(session, designer, data=sound_proposal())
+    session.commit()
+    client = client_for(designer)
+
+    proposals._APPROVED.entries.clear()  # as in a fresh process
+    first = _content_reads(app, client, f"/programmes/{draft.id}")
+    page = client.get(f"/programmes/{draft.id}").get_data(as_text=True)
+    again = _content_reads(app, client, f"/programmes/{draft.id}")
+
+    assert "similar in title and learning outcomes to the approved programme" in page and f"({twin.id})" in page
+    assert (first, again) == (1, 0)
