@@ -12,7 +12,10 @@ from qa_engine.db import Base
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
     # A programme's timeline reads its entries by object.
-    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id", "seq"),)
+    # The analytics read the officers' steps of a period (services.analytics) from the second, index alone.
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id", "seq"),
+                      Index("ix_audit_entries_steps", "action", "occurred_at", "object_type", "actor_role",
+                            "object_id"))
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_engine.db import Base, StrEnumType, utcnow
@@ -33,6 +33,14 @@ class AppealStatus(StrEnum):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (
+        # Each programme's newest effective decision, and the newest original one (decision_records.newest_effective,
+        # decisions.originals_in_effect), from the index alone.
+        Index("ix_decisions_effective", "programme_id", "status", "corrects_id", "id"),
+        # What is accredited today (decision_records.accredited), from the index alone.
+        Index("ix_decisions_in_force", "status", "valid_until", "valid_from", "outcome", "programme_id",
+              "version_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -77,6 +85,8 @@ class Condition(Base):
     """A binding condition of an approval, with its due date and the evidence that will show it is met."""
 
     __tablename__ = "conditions"
+    # The QA dashboard's overdue conditions of each decision, from the index alone.
+    __table_args__ = (Index("ix_conditions_open", "decision_id", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)

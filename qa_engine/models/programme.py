@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_engine.db import Base, StrEnumType, utcnow
@@ -14,6 +14,9 @@ from qa_engine.models.user import Institution, User
 
 class Programme(Base):
     __tablename__ = "programmes"
+    # The QA dashboard's list, most recently changed first: all programmes, or those in one state.
+    __table_args__ = (Index("ix_programmes_updated", "updated_at", "id"),
+                      Index("ix_programmes_state_updated", "state", "updated_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

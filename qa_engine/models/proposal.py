@@ -1,20 +1,46 @@
 """What a programme's designer hands in: immutable submitted versions, and attached files."""
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_engine.db import Base, utcnow
 from qa_engine.models.user import User
 
 
+def _from_content(*path: str, kind: type = str) -> Callable[[Any], Any]:
+    """A column default: the element at `path` of the row's content (JSON), when it is a `kind`, else None."""
+
+    def default(context: Any) -> Any:
+        value: Any = json.loads(context.get_current_parameters().get("content") or "{}")
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+    return default
+
+
 class ProgrammeVersion(Base):
-    """A submitted proposal, frozen: the database refuses to update or delete it."""
+    """A submitted proposal, frozen: the database refuses to update or delete it.
+
+    The title, ISCED-F field and EQF level are copied out of the content when the row is inserted, so that the
+    public register sorts, filters and counts without parsing every accredited proposal.
+    """
 
     __tablename__ = "programme_versions"
-    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+    __table_args__ = (UniqueConstraint("programme_id", "number"),
+                      Index("ix_programme_versions_facts", "programme_id", "number", "title", "field_code",
+                            "eqf_level"),
+                      # The register, by title: a page is read along it and stops once full (services.register).
+                      Index("ix_programme_versions_sort_title", "sort_title", "programme_id"),
+                      # The register's filter values: each is looked for among the versions that have it.
+                      Index("ix_programme_versions_field_code", "field_code"),
+                      Index("ix_programme_versions_eqf_level", "eqf_level"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -24,6 +50,12 @@ class ProgrammeVersion(Base):
     screening: Mapped[str] = mapped_column(Text)  # JSON of ScreeningResult.to_dict at submission
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str | None] = mapped_column(Text, default=_from_content("identification", "title"))
+    field_code: Mapped[str | None] = mapped_column(String(20), default=_from_content("classification",
+                                                                                     "isced_f_code"))
+    eqf_level: Mapped[int | None] = mapped_column(default=_from_content("level", "eqf_level", kind=int))
+    # The register's order, computed by the database (stored on PostgreSQL, virtual but indexed on SQLite).
+    sort_title: Mapped[str | None] = mapped_column(Text, Computed("lower(title)"))
 
     submitted_by: Mapped[User] = relationship(lazy="joined")
 

@@ -83,6 +83,11 @@ class Assignment(Base):
         Index("uq_review_assignments_live", "review_id", "reviewer_id", unique=True,
               sqlite_where=text("status NOT IN ('declined', 'removed')"),
               postgresql_where=text("status NOT IN ('declined', 'removed')")),
+        # The QA dashboard's late invitations per round; a reviewer's submitted reviews, latest first.
+        Index("ix_review_assignments_round", "review_id", "status", "invited_at"),
+        Index("ix_review_assignments_reviewer", "reviewer_id", "status", "submitted_at"),
+        # The analytics: the reviews submitted in a period.
+        Index("ix_review_assignments_submitted", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

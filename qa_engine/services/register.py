@@ -17,9 +17,25 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, and_, case, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from qa_engine.domain import review_visibility as visibility
 from qa_engine.domain.decisions import ConditionStatus
@@ -109,6 +125,7 @@ class Facets:
     providers: list[tuple[int, str]]
     fields: list[tuple[str, str]]
     levels: list[int]
+    entries: int = 0  # how many micro-credentials are accredited today
 
 
 @dataclass(frozen=True)
@@ -134,38 +151,60 @@ def listing(session: Session, today: date) -> Listing:
     """Every programme accredited today with its approved version and provider, and its register status.
 
     The status is `status_of` in SQL: the outcome amended by the newest addendum (as
-    `decision_records.current_outcome` reads it) and whether any condition is not met yet.
+    `decision_records.current_outcome` reads it) and whether any condition is not met yet. Title, field and
+    level are the version's copies of its content's, so no proposal is parsed to sort, filter or count.
     """
     query = decision_records.accredited(today)
     decision = query.column_descriptions[0]["entity"]
     query = (query.join(ProgrammeVersion, and_(ProgrammeVersion.programme_id == Programme.id,
                                                ProgrammeVersion.number == decision.version_number))
              .join(Institution, Institution.id == Programme.provider_id))
-    amended = func.coalesce(select(Addendum.outcome).where(Addendum.decision_id == decision.id)
-                            .order_by(Addendum.id.desc()).limit(1).scalar_subquery(), decision.outcome)
-    still_open = exists().where(Condition.decision_id == decision.id, Condition.status != ConditionStatus.MET)
-    status = case((amended == Outcome.APPROVED, RegisterStatus.APPROVED.value),
-                  (still_open, RegisterStatus.CONDITIONS_OPEN.value), else_=RegisterStatus.CONDITIONS_MET.value)
-    return Listing(query, decision, status,
-                   proposal_value(session, ProgrammeVersion.content, "identification", "title").as_string(),
-                   proposal_value(session, ProgrammeVersion.content, "classification", "isced_f_code").as_string(),
-                   proposal_value(session, ProgrammeVersion.content, "level", "eqf_level").as_integer())
+    return Listing(query, decision, _status(decision.id, decision.outcome), ProgrammeVersion.title,
+                   ProgrammeVersion.field_code, ProgrammeVersion.eqf_level)
 
 
-def search(session: Session, filters: Filters, *, today: date, vocabularies: Vocabularies) -> Page:
-    """One page of the register, by title, in one query whatever its size."""
+def _status(decision_id: ColumnElement[int], outcome: ColumnElement[str]) -> ColumnElement[str]:
+    """`status_of` in SQL, for the decision `decision_id` of `outcome`."""
+    amended = func.coalesce(select(Addendum.outcome).where(Addendum.decision_id == decision_id)
+                            .order_by(Addendum.id.desc()).limit(1).scalar_subquery(), outcome)
+    still_open = exists().where(Condition.decision_id == decision_id, Condition.status != ConditionStatus.MET)
+    return case((amended == Outcome.APPROVED, RegisterStatus.APPROVED.value),
+                (still_open, RegisterStatus.CONDITIONS_OPEN.value), else_=RegisterStatus.CONDITIONS_MET.value)
+
+
+def search(session: Session, filters: Filters, *, today: date, vocabularies: Vocabularies,
+           facets: Facets | None = None) -> Page:
+    """One page of the register, by title, in one query whatever its size.
+
+    Only the page's own entries read the proposal and the status. Unfiltered, the page is chosen along the
+    index on the lowered title (ix_programme_versions_sort_title), stopping once full, and how many there are
+    comes from the `facets` of the same day (else from a count). Filtered, the matches are sorted and counted
+    as narrow rows (ids and titles) before anything wide is read.
+    """
     page, per_page = max(filters.page, 1), min(max(filters.per_page, 1), MAX_PER_PAGE)
     found = listing(session, today)
-    query = (found.query.with_only_columns(Programme.id, Institution.name, ProgrammeVersion.content, found.status,
-                                           found.decision.valid_from, found.decision.valid_until,
-                                           func.count().over())
-             .order_by(func.lower(found.title), Programme.id).limit(per_page).offset((page - 1) * per_page))
-    for condition in _conditions(found, filters):
-        query = query.where(condition)
-    result = session.execute(query).all()
+    conditions = _conditions(found, filters)
+    matching = found.query.where(*conditions)
+    if conditions or facets is None:  # materialised: the planners would rather walk the title index through all
+        # lower(title) is sort_title, computed from the covering index rather than read from each (large) row.
+        matches = (matching.with_only_columns(ProgrammeVersion.id, func.lower(found.title).label("title"),
+                                              ProgrammeVersion.programme_id)
+                   .cte("matches").prefix_with("MATERIALIZED"))
+        chosen = (select(matches.c.id, func.count().over().label("total"))
+                  .order_by(matches.c.title, matches.c.programme_id))
+    else:
+        total, version = literal(facets.entries), aliased(ProgrammeVersion)
+        chosen = (select(version.id, total.label("total"))
+                  .where(matching.with_only_columns(literal(1)).where(ProgrammeVersion.id == version.id).exists())
+                  .order_by(version.sort_title, version.programme_id))
+    chosen = chosen.limit(per_page).offset((page - 1) * per_page).subquery()
+    result = session.execute(
+        matching.with_only_columns(Programme.id, Institution.name, ProgrammeVersion.content, found.status,
+                                   found.decision.valid_from, found.decision.valid_until, chosen.c.total)
+        .join(chosen, chosen.c.id == ProgrammeVersion.id)
+        .order_by(ProgrammeVersion.sort_title, ProgrammeVersion.programme_id)).all()
     if not result and page > 1:  # past the last page: still say how many there are
-        total = session.scalar(query.with_only_columns(func.count()).order_by(None).limit(None).offset(None))
-        return Page([], total or 0, page, per_page)
+        return Page([], session.scalar(matching.with_only_columns(func.count())) or 0, page, per_page)
     rows = [_row(programme_id, provider, proposal_from_dict(json.loads(content)), RegisterStatus(status),
                  valid_from, valid_until, vocabularies)
             for programme_id, provider, content, status, valid_from, valid_until, _ in result]
@@ -173,14 +212,31 @@ def search(session: Session, filters: Filters, *, today: date, vocabularies: Voc
 
 
 def facets(session: Session, *, today: date, vocabularies: Vocabularies) -> Facets:
-    """The providers, fields and EQF levels of the micro-credentials accredited today, in one query."""
+    """The providers, fields and EQF levels of the micro-credentials accredited today, and how many there are, in
+    one query: each candidate value (a provider, a field or a level some version has) is kept when one entry has
+    it, which the database answers from the first such entry it finds; only the count reads every entry."""
     found = listing(session, today)
-    groups = session.execute(found.query.with_only_columns(Institution.id, Institution.name, found.field, found.level)
-                             .group_by(Institution.id, Institution.name, found.field, found.level)).all()
-    providers = sorted({(provider_id, name) for provider_id, name, _, _ in groups}, key=lambda p: p[1].lower())
-    fields = sorted({code for _, _, code, _ in groups if code})
-    return Facets(providers, [(code, f"{code} {vocabularies.isced_fields.get(code, '')}".strip()) for code in fields],
-                  sorted({level for _, _, _, level in groups if level is not None}))
+    candidate, provider = aliased(ProgrammeVersion), aliased(Institution)
+    fields = select(candidate.field_code).where(candidate.field_code.is_not(None)).distinct().subquery()
+    levels = select(candidate.eqf_level).where(candidate.eqf_level.is_not(None)).distinct().subquery()
+
+    def having(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return found.query.with_only_columns(literal(1)).where(condition).exists()
+
+    rows = session.execute(union_all(
+        select(literal("provider"), provider.id, provider.name, literal(None, Integer))
+        .where(having(Programme.provider_id == provider.id)),
+        select(literal("field"), literal(None, Integer), fields.c.field_code, literal(None, Integer))
+        .where(having(ProgrammeVersion.field_code == fields.c.field_code)),
+        select(literal("level"), literal(None, Integer), literal(None, String), levels.c.eqf_level)
+        .where(having(ProgrammeVersion.eqf_level == levels.c.eqf_level)),
+        select(literal("entries"), found.query.with_only_columns(func.count()).scalar_subquery(),
+               literal(None, String), literal(None, Integer)))).all()
+    providers = sorted(((i, name) for kind, i, name, _ in rows if kind == "provider"), key=lambda p: p[1].lower())
+    codes = sorted(code for kind, _, code, _ in rows if kind == "field")
+    return Facets(providers, [(code, f"{code} {vocabularies.isced_fields.get(code, '')}".strip()) for code in codes],
+                  sorted(level for kind, _, _, level in rows if kind == "level"),
+                  next(n for kind, n, _, _ in rows if kind == "entries"))
 
 
 @dataclass(frozen=True)

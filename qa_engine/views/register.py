@@ -58,9 +58,10 @@ def _download(text: str, mimetype: str, filename: str | None = None) -> Response
 @allow(PUBLIC)
 def index() -> ResponseReturnValue:
     filters, vocabularies = _filters(), catalogue.current().vocabularies
-    found = register.search(db.session, filters, today=date.today(), vocabularies=vocabularies)
+    facets = register.facets(db.session, today=date.today(), vocabularies=vocabularies)
+    found = register.search(db.session, filters, today=date.today(), vocabularies=vocabularies, facets=facets)
     return render_template("register/index.html", page=found, filters=filters, statuses=list(register.RegisterStatus),
-                           facets=register.facets(db.session, today=date.today(), vocabularies=vocabularies))
+                           facets=facets)
 
 
 @bp.route("/register/<int:decided_programme_id>")
