@@ -20,6 +20,7 @@ from qa_engine.models.review import (
     Review,
     ReviewerProfile,
 )
+from qa_engine.models.stay import StageStay
 from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ReminderSent",
     "Review",
     "ReviewerProfile",
+    "StageStay",
     "Attachment",
     "AuditEntry",
     "AuditHead",

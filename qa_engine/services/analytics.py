@@ -1,15 +1,17 @@
 """The QA office's analytics: how long programmes stay in each stage, how fast reviewers turn reviews round, and
 what assurance costs, per programme and per month of a period.
 
-Everything is computed in the database in a fixed number of statements, whatever the number of programmes:
-stage times from the audit trail's transitions with a window function (LEAD) and percentiles by picking, per
-group, only the rows at the two ranks each percentile needs (domain.stats.ranks), then interpolating here.
-Only the window functions and aggregates SQLite and PostgreSQL share are used; date arithmetic, which they
-spell differently, goes through the small `_Dialect` helpers.
+Everything is read in a fixed number of statements, whatever the number of programmes. Stage times come from
+the stays the database keeps from the audit trail (models.StageStay, by a trigger), indexed by stage and end.
+Percentiles: PostgreSQL takes them itself (percentile_cont, which interpolates as domain.stats does); SQLite has
+no percentile aggregate, so for stage times it picks, per stage, only the rows at the two ranks each percentile
+needs (domain.stats.ranks, by ORDER BY ... LIMIT 2 OFFSET), and for review turnaround, one row per review
+submitted in the period comes here. Date arithmetic, which the two spell differently, goes through `_Dialect`.
 
 Costs: reviewer hours declared on each submitted review (Assignment.hours) x REVIEWER_HOURLY_RATE, and QA
 officer time per audited step (OFFICER_MINUTES, minutes per action) x OFFICER_HOURLY_RATE. A review counts in
-the month it was submitted, an officer's step in the month it was taken.
+the month it was submitted, an officer's step in the month it was taken. The sums per programme and month are
+read once (cost_items) for both the costliest programmes and the months.
 """
 from __future__ import annotations
 
@@ -20,20 +22,32 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, Numeric, Select, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    Numeric,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from qa_engine.db import UTCDateTime
 from qa_engine.domain import permissions, stats
 from qa_engine.domain.panels import MemberStatus
 from qa_engine.domain.roles import Actor, Role
 from qa_engine.domain.workflow import State
-from qa_engine.models import Assignment, AuditEntry, Institution, Programme, Review, User
+from qa_engine.models import Assignment, AuditEntry, Institution, Programme, Review, StageStay, User
 from qa_engine.services.dashboards import Table
 from qa_engine.services.proposals import NotAllowed
 
 CENT = Decimal("0.01")
+ID_CHUNK = 5000  # ids per IN list when reading facts of many programmes
 ALL_REVIEWERS = 0  # the group key of the "all reviewers" row (user ids start at 1)
 #: Minutes of QA officer time each audited step stands for (OFFICER_MINUTES overrides or adds to these).
 DEFAULT_OFFICER_MINUTES: Mapping[str, int] = {
@@ -203,10 +217,11 @@ def overview(session: Session, actor: Actor, period: Period, settings: CostSetti
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     require_overseer(actor)
-    programmes, count = costs_by_programme(session, period, settings, limit=limit)
+    items = cost_items(session, period, settings)
+    programmes, count = costs_by_programme(session, period, settings, limit=limit, items=items)
     reviewers = turnaround(session, period)
     return Analytics(period, settings, stage_times(session, period), reviewers[:limit + 1], len(reviewers) - 1,
-                     programmes, count, costs_by_month(session, period, settings))
+                     programmes, count, costs_by_month(session, period, settings, items=items))
 
 
 def require_overseer(actor: Actor) -> None:
@@ -219,84 +234,143 @@ def require_overseer(actor: Actor) -> None:
 
 
 def stage_times(session: Session, period: Period) -> list[stats.StageTime]:
-    """Median and 90th-percentile days in each stage, over the stays that ended within the period (one query)."""
-    dialect = _Dialect(session)
+    """Median and 90th-percentile days in each stage, over the stays that ended within the period (two queries at
+    most), read from the stays the database keeps (models.StageStay)."""
     start, end = period.bounds
-    stage = case({action: state.value for action, state in stats.ENTERED.items()}, value=AuditEntry.action)
-    left = func.lead(AuditEntry.occurred_at, type_=UTCDateTime()).over(partition_by=AuditEntry.object_id,
-                                                                        order_by=AuditEntry.seq)
-    steps = (select(stage.label("stage"), AuditEntry.occurred_at.label("entered"), left.label("left"))
-             .where(AuditEntry.object_type == "programme", AuditEntry.action.in_(list(stats.ENTERED)),
-                    AuditEntry.occurred_at < end)
-             .subquery())
-    stays = (select(steps.c.stage.label("key"), dialect.days(steps.c.left, steps.c.entered).label("value"))
-             .where(steps.c.left >= start, steps.c.left < end))
-    found = _percentiles(session, stays, (stats.MEDIAN, stats.P90))
+    within = (StageStay.stage.in_([state.value for state in State]), StageStay.left_at >= start,
+              StageStay.left_at < end)
+    if not _Dialect(session).sqlite:
+        found = {row.stage: (row.n, (row.median, row.p90)) for row in session.execute(
+            select(StageStay.stage, func.count().label("n"),
+                   func.percentile_cont(stats.MEDIAN / 100).within_group(StageStay.days).label("median"),
+                   func.percentile_cont(stats.P90 / 100).within_group(StageStay.days).label("p90"))
+            .where(*within).group_by(StageStay.stage))}
+    else:
+        sizes = {stage: n for stage, n in session.execute(select(StageStay.stage, func.count()).where(*within)
+                                                           .group_by(StageStay.stage))}
+        found = _ranked(session, within, sizes, (stats.MEDIAN, stats.P90))
     return [stats.StageTime(state, found[state.value][0], *found[state.value][1]) for state in State
             if state.value in found]
+
+
+def _ranked(session: Session, within: Sequence[ColumnElement[bool]], sizes: Mapping[str, int],
+            pcts: Sequence[int]) -> dict[str, tuple[int, tuple[float, ...]]]:
+    """Per stage of `sizes` (how many stays ended): the `pcts` percentiles of the days, from only the (at most two)
+    values at the ranks each needs, each picked by ORDER BY ... LIMIT 2 OFFSET, all in one statement."""
+    picks = [select(literal(stage).label("stage"), literal(pct).label("pct"), sub.c.days)
+             for stage, n in sizes.items() for pct in pcts
+             for sub in [select(StageStay.days).where(*within, StageStay.stage == stage).order_by(StageStay.days)
+                         .limit(2).offset(stats.ranks(n, pct)[0]).subquery()]]
+    at: dict[tuple[str, int], list[float]] = defaultdict(list)
+    if picks:
+        for stage, pct, days in session.execute(union_all(*picks)):
+            at[stage, pct].append(float(days))
+    return {stage: (n, tuple(stats.from_ranks(n, pct, dict(enumerate(at[stage, pct], stats.ranks(n, pct)[0])))
+                             for pct in pcts))
+            for stage, n in sizes.items()}
 
 
 # Reviewer turnaround ----------------------------------------------------------------------------------------
 
 
 def turnaround(session: Session, period: Period) -> list[Turnaround]:
-    """Every reviewer with a review submitted in the period, busiest first, after a row for all of them together."""
+    """Every reviewer with a review submitted in the period, busiest first, after a row for all of them together.
+
+    One pass over the reviews submitted in the period: on PostgreSQL the medians are taken there (per reviewer and
+    for all, by grouping sets); SQLite has no percentile aggregate, so its rows come here, one per review.
+    """
     dialect = _Dialect(session)
     start, end = period.bounds
-    seats = (select(Assignment.reviewer_id, Assignment.invited_at, Assignment.responded_at, Assignment.submitted_at,
-                    Review.due_on)
-             .join(Review, Review.id == Assignment.review_id)
-             .where(Assignment.status == MemberStatus.SUBMITTED, Assignment.submitted_at >= start,
-                    Assignment.submitted_at < end)
-             .subquery())
-    on_time = func.sum(case((dialect.day(seats.c.submitted_at) <= seats.c.due_on, 1), else_=0))
-    counts = {row.reviewer_id: row for row in session.execute(
-        select(seats.c.reviewer_id, User.full_name, func.count().label("submitted"), on_time.label("on_time"))
-        .join(User, User.id == seats.c.reviewer_id).group_by(seats.c.reviewer_id, User.full_name))}
-    medians = {}
-    for name, since in (("invitation", seats.c.invited_at), ("acceptance", seats.c.responded_at)):
-        days = dialect.days(seats.c.submitted_at, since)
-        values = union_all(select(seats.c.reviewer_id.label("key"), days.label("value")).where(since.is_not(None)),
-                           select(literal(ALL_REVIEWERS).label("key"), days.label("value")).where(since.is_not(None)))
-        medians[name] = {key: found[1][0] for key, found in _percentiles(session, values, (stats.MEDIAN,)).items()}
-    rows = sorted(counts.values(), key=lambda row: (-row.submitted, row.full_name, row.reviewer_id))
-    everyone = Turnaround(ALL_REVIEWERS, "", sum(row.submitted for row in rows), sum(row.on_time for row in rows),
-                          medians["invitation"].get(ALL_REVIEWERS), medians["acceptance"].get(ALL_REVIEWERS))
-    return [everyone, *(Turnaround(row.reviewer_id, row.full_name, row.submitted, int(row.on_time),
-                                   medians["invitation"].get(row.reviewer_id),
-                                   medians["acceptance"].get(row.reviewer_id)) for row in rows)]
+    on_time = case((dialect.day(Assignment.submitted_at) <= Review.due_on, 1), else_=0)
+    since = (dialect.days(Assignment.submitted_at, Assignment.invited_at),
+             dialect.days(Assignment.submitted_at, Assignment.responded_at))
+    within = (Assignment.status == MemberStatus.SUBMITTED, Assignment.submitted_at >= start,
+              Assignment.submitted_at < end)
+    if dialect.sqlite:
+        found = _turnaround_here(session.execute(select(Assignment.reviewer_id, on_time, *since)
+                                                 .join(Review, Review.id == Assignment.review_id).where(*within)))
+    else:
+        medians = [func.percentile_cont(stats.MEDIAN / 100).within_group(days) for days in since]
+        found = {reviewer_id or ALL_REVIEWERS: (submitted, int(in_time), *days)
+                 for reviewer_id, submitted, in_time, *days in session.execute(
+                     select(Assignment.reviewer_id, func.count(), func.coalesce(func.sum(on_time), 0), *medians)
+                     .join(Review, Review.id == Assignment.review_id).where(*within)
+                     .group_by(func.grouping_sets(Assignment.reviewer_id, tuple_())))}
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_([k for k in found if k]))).all())
+    rows = [Turnaround(reviewer_id, names.get(reviewer_id, ""), *found[reviewer_id]) for reviewer_id in found]
+    everyone = next((row for row in rows if row.reviewer_id == ALL_REVIEWERS),
+                    Turnaround(ALL_REVIEWERS, "", 0, 0, None, None))
+    return [everyone, *sorted((row for row in rows if row.reviewer_id != ALL_REVIEWERS),
+                              key=lambda row: (-row.submitted, row.name, row.reviewer_id))]
+
+
+def _turnaround_here(seats: Iterable[Any]) -> dict[int, tuple[int, int, float | None, float | None]]:
+    """(reviewer, on time 0/1, days from invitation, days from acceptance) per review -> per reviewer and for all
+    (ALL_REVIEWERS): how many, how many on time, and the two medians."""
+    groups: dict[int, list[tuple[int, float | None, float | None]]] = defaultdict(list)
+    for reviewer_id, in_time, invited, accepted in seats:
+        groups[reviewer_id].append((in_time, invited, accepted))
+        groups[ALL_REVIEWERS].append((in_time, invited, accepted))
+    return {key: (len(items), sum(item[0] for item in items),
+                  *(stats.median(item[i] for item in items if item[i] is not None) for i in (1, 2)))
+            for key, items in groups.items()}
 
 
 # Costs ------------------------------------------------------------------------------------------------------
 
 
-def costs_by_programme(session: Session, period: Period, settings: CostSettings, *,
-                       limit: int | None = None) -> tuple[list[ProgrammeCost], int]:
-    """The cost of each programme within the period, the costliest first (at most `limit`), and how many had one."""
-    items = _cost_items(session, period, settings)
-    hours, minutes = func.sum(items.c.hours), func.sum(items.c.minutes)
-    per = (select(items.c.programme_id, hours.label("hours"), minutes.label("minutes"),
-                  (hours * float(settings.reviewer_rate) + minutes * float(settings.officer_rate) / 60).label("cost"))
-           .group_by(items.c.programme_id).subquery())
-    query = (select(Programme.id, Programme.title, Programme.state, Institution.name, per.c.hours, per.c.minutes,
-                    func.count().over().label("found"))
-             .join(per, per.c.programme_id == Programme.id).join(Institution, Institution.id == Programme.provider_id)
-             .order_by(per.c.cost.desc(), Programme.id).limit(limit))
-    rows = session.execute(query).all()
-    return ([ProgrammeCost(row.id, row.title, row.name, State(row.state), _cost(settings, row.hours, row.minutes))
-             for row in rows], rows[0].found if rows else 0)
+#: (programme, month YYYY-MM, reviewer hours, officer minutes) within a period: the sums per programme and month.
+CostItem = tuple[int, str, Decimal, int]
 
 
-def costs_by_month(session: Session, period: Period, settings: CostSettings) -> list[MonthCost]:
-    """The cost of assurance in each month of the period (months without any, at zero)."""
-    items = _cost_items(session, period, settings)
-    rows = {row.month: row for row in session.execute(
-        select(items.c.month, func.count(items.c.programme_id.distinct()).label("programmes"),
-               func.sum(items.c.hours).label("hours"), func.sum(items.c.minutes).label("minutes"))
-        .group_by(items.c.month))}
-    return [MonthCost(month, rows[month].programmes if month in rows else 0,
-                      _cost(settings, *((rows[month].hours, rows[month].minutes) if month in rows else (0, 0))))
+def costs_by_programme(session: Session, period: Period, settings: CostSettings, *, limit: int | None = None,
+                       items: Sequence[CostItem] | None = None) -> tuple[list[ProgrammeCost], int]:
+    """The cost of each programme within the period, the costliest first (at most `limit`), and how many had one.
+
+    `items`: the period's cost_items, when the caller has read them already. The sums are made here, and only the
+    programmes shown are read (programmes are never deleted, so every programme with a cost is one).
+    """
+    per: dict[int, list[Any]] = {}
+    for programme_id, _month, hours, minutes in cost_items(session, period, settings) if items is None else items:
+        spent = per.setdefault(programme_id, [Decimal(0), 0])
+        spent[0] += hours
+        spent[1] += minutes
+    # Exact sums, so that programmes costing the same are in the order of their ids on both databases.
+    ranked = sorted(per, key=lambda pid: (-(per[pid][0] * settings.reviewer_rate
+                                            + per[pid][1] * settings.officer_rate / 60), pid))
+    chosen = ranked[:limit]
+    facts = {}
+    for start in range(0, len(chosen), ID_CHUNK):
+        facts.update((row.id, row) for row in session.execute(
+            select(Programme.id, Programme.title, Programme.state, Institution.name)
+            .join(Institution, Institution.id == Programme.provider_id)
+            .where(Programme.id.in_(chosen[start:start + ID_CHUNK]))))
+    return ([ProgrammeCost(pid, facts[pid].title, facts[pid].name, State(facts[pid].state),
+                           _cost(settings, *per[pid])) for pid in chosen if pid in facts], len(per))
+
+
+def costs_by_month(session: Session, period: Period, settings: CostSettings, *,
+                   items: Sequence[CostItem] | None = None) -> list[MonthCost]:
+    """The cost of assurance in each month of the period (months without any, at zero).
+
+    `items`: the period's cost_items, when the caller has read them already.
+    """
+    programmes: dict[str, set[int]] = defaultdict(set)
+    spent: dict[str, list[Any]] = {}
+    for programme_id, month, hours, minutes in cost_items(session, period, settings) if items is None else items:
+        programmes[month].add(programme_id)
+        sums = spent.setdefault(month, [Decimal(0), 0])
+        sums[0] += hours
+        sums[1] += minutes
+    return [MonthCost(month, len(programmes[month]), _cost(settings, *spent.get(month, (0, 0))))
             for month in period.months()]
+
+
+def cost_items(session: Session, period: Period, settings: CostSettings) -> list[CostItem]:
+    """Reviewer hours and officer minutes within the period, summed per programme and month (one query)."""
+    items = _cost_items(session, period, settings)
+    return [(programme_id, month, Decimal(str(hours or 0)), int(minutes or 0)) for programme_id, month, hours, minutes
+            in session.execute(select(items.c.programme_id, items.c.month, items.c.hours, items.c.minutes))]
 
 
 def _cost_items(session: Session, period: Period, settings: CostSettings) -> Any:
@@ -331,29 +405,6 @@ def _sum(costs: Iterable[Cost]) -> Cost:
     items = list(costs)
     return Cost(sum((c.hours for c in items), Decimal(0)), sum(c.minutes for c in items),
                 sum((c.reviewer_cost for c in items), Decimal(0)), sum((c.officer_cost for c in items), Decimal(0)))
-
-
-# Percentiles in SQL -----------------------------------------------------------------------------------------
-
-
-def _percentiles(session: Session, values: Select | Any,
-                 pcts: Sequence[int]) -> dict[Any, tuple[int, tuple[float, ...]]]:
-    """Per key of `values` (columns "key" and "value"): how many values, and the `pcts` percentiles.
-
-    Only the rows at the ranks the percentiles need leave the database: at most two per percentile and key.
-    """
-    source = values.subquery()
-    ranked = select(source.c.key, source.c.value,
-                    (func.row_number().over(partition_by=source.c.key, order_by=source.c.value) - 1).label("rank"),
-                    func.count().over(partition_by=source.c.key).label("n")).subquery()
-    wanted = [ranked.c.rank == bound for pct in pcts
-              for bound in (((ranked.c.n - 1) * pct) // 100, ((ranked.c.n - 1) * pct + 99) // 100)]
-    at: dict[Any, dict[int, float]] = defaultdict(dict)
-    sizes: dict[Any, int] = {}
-    for key, n, rank, value in session.execute(select(ranked.c.key, ranked.c.n, ranked.c.rank, ranked.c.value)
-                                               .where(or_(*wanted))):
-        at[key][rank], sizes[key] = float(value), n
-    return {key: (sizes[key], tuple(stats.from_ranks(sizes[key], pct, at[key]) for pct in pcts)) for key in at}
 
 
 class _Dialect:
