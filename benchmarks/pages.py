@@ -48,10 +48,8 @@ from seed import fresh, size  # noqa: E402  (benchmarks/seed.py: a fresh databas
 from qa_engine import catalogue, create_app, migrations  # noqa: E402
 from qa_engine import config as configuration  # noqa: E402
 from qa_engine.db import Database, utcnow  # noqa: E402
-from qa_engine.domain.panels import MemberStatus  # noqa: E402
-from qa_engine.domain.roles import Role  # noqa: E402
 from qa_engine.domain.workflow import State  # noqa: E402
-from qa_engine.models import Assignment, Programme, User, UserRole  # noqa: E402
+from qa_engine.models import Programme, User  # noqa: E402
 from qa_engine.paths import resource_dir  # noqa: E402
 from qa_engine.services import auth, bulk_seed  # noqa: E402
 
@@ -168,7 +166,7 @@ def measure(url: str, instance: str, *, repeat: int, warmup: int, wanted: list[s
     app.instance_path = instance
     database = app.extensions["qa_engine.db"]
     with database.new_session() as session:
-        people = _people(session)
+        people = bulk_seed.busiest(session)
         pages = _pages(session, people)
     clients = {who: _client(app, user) for who, user in people.items()}
     clients["public"] = app.test_client()
@@ -180,18 +178,6 @@ def measure(url: str, instance: str, *, repeat: int, warmup: int, wanted: list[s
         print(f"  {name:<34} {timings[name].median:8.1f} ms", flush=True)
     database.engine.dispose()
     return timings
-
-
-def _people(session: Any) -> dict[str, User]:
-    """An officer, the designer with the most programmes, the reviewer with the most submitted reviews."""
-    officer = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.QA_OFFICER, User.is_active)
-                              .order_by(User.id)).first()
-    designer = session.scalars(select(User).join(Programme, Programme.designer_id == User.id)
-                               .where(User.is_active).group_by(User.id).order_by(func.count().desc(), User.id)).first()
-    reviewer = session.scalars(select(User).join(Assignment, Assignment.reviewer_id == User.id)
-                               .where(Assignment.status == MemberStatus.SUBMITTED, User.is_active)
-                               .group_by(User.id).order_by(func.count().desc(), User.id)).first()
-    return {"officer": officer, "designer": designer, "reviewer": reviewer}
 
 
 def _pages(session: Any, people: dict[str, User]) -> dict[str, tuple[str, str]]:

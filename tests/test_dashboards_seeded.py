@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from test_dashboards import count_statements
 
 from qa_engine.db import utcnow
-from qa_engine.domain.panels import MemberStatus
-from qa_engine.domain.roles import Role
-from qa_engine.models import Assignment, Programme, User, UserRole
+from qa_engine.models import User
 from qa_engine.services import bulk_seed
 
 TODAY = utcnow().date()
@@ -25,15 +22,7 @@ def seed(app, session, n: int) -> None:  # noqa: ANN001
 
 
 def people(session) -> dict[str, User]:  # noqa: ANN001
-    """An officer, the designer with the most programmes and the reviewer with the most submitted reviews."""
-    officer = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.QA_OFFICER, User.is_active)
-                              .order_by(User.id)).first()
-    designer = session.scalars(select(User).join(Programme, Programme.designer_id == User.id)
-                               .where(User.is_active).group_by(User.id).order_by(func.count().desc(), User.id)).first()
-    reviewer = session.scalars(select(User).join(Assignment, Assignment.reviewer_id == User.id)
-                               .where(Assignment.status == MemberStatus.SUBMITTED, User.is_active)
-                               .group_by(User.id).order_by(func.count().desc(), User.id)).first()
-    return {"officer": officer, "designer": designer, "reviewer": reviewer}
+    return bulk_seed.busiest(session)
 
 
 PAGES = {"officer": ["/qa/dashboard", "/qa/dashboard?state=in_review&q=a", f"/qa/analytics?{PERIOD}", "/"],

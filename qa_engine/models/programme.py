@@ -16,7 +16,9 @@ class Programme(Base):
     __tablename__ = "programmes"
     # The QA dashboard's list, most recently changed first: all programmes, or those in one state.
     __table_args__ = (Index("ix_programmes_updated", "updated_at", "id"),
-                      Index("ix_programmes_state_updated", "state", "updated_at", "id"))
+                      Index("ix_programmes_state_updated", "state", "updated_at", "id"),
+                      # The QA office's attention lists: the programmes in one state with their current round.
+                      Index("ix_programmes_state_round", "state", "current_version", "id", "designer_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -51,7 +51,10 @@ class Review(Base):
     """One round of external review of one submitted version, scored on the rubric version pinned at its start."""
 
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("programme_id", "version_number"),)
+    # The QA office's attention lists: a round's dates read from the index (late reviews, late responses).
+    __table_args__ = (UniqueConstraint("programme_id", "version_number"),
+                      Index("ix_reviews_round_dates", "programme_id", "version_number", "due_on", "response_due_on",
+                            "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -86,8 +89,9 @@ class Assignment(Base):
         # The QA dashboard's late invitations per round; a reviewer's submitted reviews, latest first.
         Index("ix_review_assignments_round", "review_id", "status", "invited_at"),
         Index("ix_review_assignments_reviewer", "reviewer_id", "status", "submitted_at"),
-        # The analytics: the reviews submitted in a period.
-        Index("ix_review_assignments_submitted", "status", "submitted_at"),
+        # The analytics: the reviews submitted in a period, with all the turnaround and cost read of them.
+        Index("ix_review_assignments_seats", "status", "submitted_at", "review_id", "reviewer_id", "invited_at",
+              "responded_at", "hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -100,6 +100,19 @@ class SeedSummary:
     audit_entries: int
 
 
+def busiest(session: Session) -> dict[str, User]:
+    """Who a benchmark or a test signs in as on seeded data: the first QA officer, the designer with the most
+    programmes and the reviewer with the most submitted reviews (active accounts)."""
+    officer = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.QA_OFFICER, User.is_active)
+                              .order_by(User.id)).first()
+    designer = session.scalars(select(User).join(Programme, Programme.designer_id == User.id)
+                               .where(User.is_active).group_by(User.id).order_by(func.count().desc(), User.id)).first()
+    reviewer = session.scalars(select(User).join(Assignment, Assignment.reviewer_id == User.id)
+                               .where(Assignment.status == MemberStatus.SUBMITTED, User.is_active)
+                               .group_by(User.id).order_by(func.count().desc(), User.id)).first()
+    return {"officer": officer, "designer": designer, "reviewer": reviewer}
+
+
 def seed(session: Session, n_programmes: int, *, today: date, seed: int = 0, reference: Catalogue | None = None,
          config: Mapping[str, Any] | None = None) -> SeedSummary:
     """Insert `n_programmes` programmes with their whole history, and the people they need; the caller commits.

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_engine.domain import decisions as rules
@@ -131,22 +131,40 @@ class Table:
 
 def attention(session: Session, actor: Actor, *, today: date, settings: ReviewSettings, within: int,
               limit: int = 10) -> Attention[Listing[Item]]:
-    """The first `limit` of each kind of work waiting for the QA office, most urgent first (one query each).
+    """The first `limit` of each kind of work waiting for the QA office, most urgent first, and how many there are
+    (one query each).
 
+    Each list is sorted and cut as narrow rows (ids and dates, read from indexes) and counted as narrow rows;
+    titles, providers, names and notes are joined to the `limit` rows shown only.
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     _require_overseer(actor)
     found = {}
     for name, query in _attention_queries(today, settings, within).items():
-        rows = session.execute(query.add_columns(func.count().over().label("found")).limit(limit)).all()
+        total = select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+        rows = session.execute(_shown(name, query.limit(limit).subquery()).add_columns(total.label("found"))).all()
         shift = settings.answer_days if name == "invitations" else 0
         found[name] = Listing([_item(row, actor, shift) for row in rows], rows[0].found if rows else 0)
     return Attention(**found)
 
 
+def _shown(name: str, narrow: Any) -> Select:
+    """The narrow rows of an attention list with what is shown of them: title, provider, who, note."""
+    who = aliased(User)
+    note = Condition.text if name == "conditions" else literal(None, String)
+    query = (select(narrow.c.programme_id, Programme.title, Institution.name.label("provider"), narrow.c.when,
+                    who.full_name.label("who"), narrow.c.subject, narrow.c.owner, note.label("note"))
+             .join(Programme, Programme.id == narrow.c.programme_id)
+             .join(Institution, Institution.id == Programme.provider_id)
+             .outerjoin(who, who.id == narrow.c.who_id))
+    if name == "conditions":
+        query = query.join(Condition, Condition.id == narrow.c.subject)
+    return query.order_by(narrow.c.when, narrow.c.tie)
+
+
 def attention_counts(session: Session, actor: Actor, *, today: date, settings: ReviewSettings,
                      within: int) -> Attention[int]:
-    """How many of each kind of work wait for the QA office (one query).
+    """How many of each kind of work wait for the QA office (one query, counting narrow rows).
 
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
@@ -158,48 +176,53 @@ def attention_counts(session: Session, actor: Actor, *, today: date, settings: R
 
 
 def _attention_queries(today: date, settings: ReviewSettings, within: int) -> dict[str, Select]:
-    """The query of each kind of work, in the order of Attention's fields."""
+    """The query of each kind of work, in the order of Attention's fields, as narrow rows sorted by urgency:
+    programme_id, when, tie (the second sort key), subject, who_id (the user named), owner (a decision's
+    proposer)."""
     answer_cutoff = datetime.combine(today - timedelta(days=settings.answer_days), time(), UTC)
-    seat_rows = (select(*_columns(), User.full_name.label("who"), Assignment.id.label("subject"))
-                 .join(Review, _current_round()).join(Assignment, Assignment.review_id == Review.id)
-                 .join(User, User.id == Assignment.reviewer_id).where(Programme.state == State.IN_REVIEW))
-    designer = aliased(User)
+    none = literal(None, Integer)
+
+    def seats(when: Any) -> Select:
+        return (select(Review.programme_id, when.label("when"), Assignment.id.label("tie"),
+                       Assignment.id.label("subject"), Assignment.reviewer_id.label("who_id"), none.label("owner"))
+                .join(Review, Review.id == Assignment.review_id).join(Programme, _current_round())
+                .where(Programme.state == State.IN_REVIEW))
+
     setting = decisions.originals_in_effect().subquery()
     in_effect = aliased(Decision, decision_records.newest_effective().subquery())
-    queries = {
-        "invitations": seat_rows.add_columns(Assignment.invited_at.label("when"))
+    return {
+        "invitations": seats(Assignment.invited_at)
         .where(Assignment.status == MemberStatus.INVITED, Assignment.invited_at < answer_cutoff)
         .order_by(Assignment.invited_at, Assignment.id),
-        "reviews": seat_rows.add_columns(Review.due_on.label("when"))
+        "reviews": seats(Review.due_on)
         .where(Assignment.status == MemberStatus.ACCEPTED, Review.due_on < today)
         .order_by(Review.due_on, Assignment.id),
-        "responses": select(*_columns(), Review.response_due_on.label("when"), designer.full_name.label("who"),
-                            Review.id.label("subject"))
-        .join(Review, _current_round()).join(designer, designer.id == Programme.designer_id)
+        "responses": select(Programme.id.label("programme_id"), Review.response_due_on.label("when"),
+                            Review.id.label("tie"), Review.id.label("subject"),
+                            Programme.designer_id.label("who_id"), none.label("owner"))
+        .join(Review, _current_round())
         .where(Programme.state == State.PROVIDER_RESPONSE, Review.response_due_on < today, Review.response.is_(None))
         .order_by(Review.response_due_on, Review.id),
-        "conditions": select(*_columns(), Condition.due_on.label("when"), Condition.id.label("subject"),
-                             Condition.text.label("note"))
-        .join(setting, setting.c.programme_id == Programme.id).join(Condition, Condition.decision_id == setting.c.id)
+        "conditions": select(setting.c.programme_id, Condition.due_on.label("when"), Condition.id.label("tie"),
+                             Condition.id.label("subject"), none.label("who_id"), none.label("owner"))
+        .join(Condition, Condition.decision_id == setting.c.id).join(Programme, Programme.id == setting.c.programme_id)
         .where(Programme.state == State.CONDITIONS, Condition.status != ConditionStatus.MET, Condition.due_on < today)
         .order_by(Condition.due_on, Condition.id),
-        "pending": select(*_columns(), Programme.updated_at.label("when"))
+        "pending": select(Programme.id.label("programme_id"), Programme.updated_at.label("when"),
+                          Programme.id.label("tie"), none.label("subject"), none.label("who_id"), none.label("owner"))
         .where(Programme.state == State.DECISION_PENDING).order_by(Programme.updated_at, Programme.id),
-        "proposed": select(*_columns(), Decision.decided_at.label("when"), User.full_name.label("who"),
-                           Decision.id.label("subject"), Decision.decided_by_id.label("owner"))
-        .join(Decision, Decision.programme_id == Programme.id).join(User, User.id == Decision.decided_by_id)
+        "proposed": select(Decision.programme_id, Decision.decided_at.label("when"), Decision.id.label("tie"),
+                           Decision.id.label("subject"), Decision.decided_by_id.label("who_id"),
+                           Decision.decided_by_id.label("owner"))
         .where(Decision.status == DecisionStatus.PROPOSED).order_by(Decision.decided_at, Decision.id),
-        "expiring": select(*_columns(), in_effect.valid_until.label("when"), in_effect.id.label("subject"))
-        .join(in_effect, in_effect.programme_id == Programme.id)
+        "expiring": select(in_effect.programme_id, in_effect.valid_until.label("when"),
+                           in_effect.programme_id.label("tie"), in_effect.id.label("subject"), none.label("who_id"),
+                           none.label("owner"))
+        .join(Programme, Programme.id == in_effect.programme_id)
         .where(Programme.state.in_(ACCREDITED), in_effect.outcome.in_(ACCREDITING), in_effect.valid_until >= today,
                in_effect.valid_until <= today + timedelta(days=within))
-        .order_by(in_effect.valid_until, Programme.id),
+        .order_by(in_effect.valid_until, in_effect.programme_id),
     }
-    return {name: query.join(Institution, Institution.id == Programme.provider_id) for name, query in queries.items()}
-
-
-def _columns() -> tuple[ColumnElement[Any], ...]:
-    return Programme.id.label("programme_id"), Programme.title, Institution.name.label("provider")
 
 
 def _current_round() -> ColumnElement[bool]:
@@ -497,11 +520,13 @@ class ReviewerBoard:
 
 
 def reviewer_board(session: Session, actor: Actor, desk: Desk, *, today: date, limit: int = 10) -> ReviewerBoard:
-    """The reviewer's dashboard, from their desk (services.reviewing.desk) and one query for the decisions."""
+    """The reviewer's dashboard, from their open seats (services.reviewing.desk, whose submitted seats are not
+    needed) and one query for the decisions, which also counts the submitted reviews."""
     dues = [row.seat.review.due_on for row in desk.accepted]
+    decided = reviewed(session, actor, limit=limit)
     return ReviewerBoard(len(desk.invited), min((row.answer_by for row in desk.invited), default=None),
                          len(desk.accepted), min(dues, default=None), sum(due < today for due in dues),
-                         len(desk.submitted), reviewed(session, actor, limit=limit))
+                         decided.total, decided)
 
 
 def reviewed(session: Session, actor: Actor, *, limit: int = 10) -> Listing[Reviewed]:

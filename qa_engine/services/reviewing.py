@@ -38,6 +38,7 @@ from qa_engine.services.reviews import ReviewSettings
 
 DECLARATION_VERSION = 1
 CLOSED = frozenset({MemberStatus.DECLINED, MemberStatus.REMOVED})
+OPEN_SEATS = (MemberStatus.INVITED, MemberStatus.ACCEPTED)  # live seats still waiting for their reviewer
 REOPENABLE = frozenset({State.IN_REVIEW, State.CONSOLIDATION})
 #: Evidence names of the rubrics that are not top-level keys of the proposal format.
 EVIDENCE_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -173,10 +174,13 @@ def any_seat(session: Session, assignment_id: int) -> Assignment:
     return seat
 
 
-def desk(session: Session, actor: User, *, settings: ReviewSettings, registry: RubricRegistry) -> Desk:
-    """The actor's live seats, soonest due first, with answer-by dates and progress (one query)."""
+def desk(session: Session, actor: User, *, settings: ReviewSettings, registry: RubricRegistry,
+         submitted: bool = True) -> Desk:
+    """The actor's live seats, soonest due first, with answer-by dates and progress (one query). Without
+    `submitted`, only the seats still open (invited or accepted): a busy reviewer's submitted seats are hundreds."""
+    live = Assignment.status.not_in(CLOSED) if submitted else Assignment.status.in_(OPEN_SEATS)
     seats = session.scalars(select(Assignment).options(joinedload(Assignment.review))
-                            .where(Assignment.reviewer_id == actor.id, Assignment.status.not_in(CLOSED))).all()
+                            .where(Assignment.reviewer_id == actor.id, live)).all()
     rows = [SeatRow(seat, answer_by(seat, settings), len(json.loads(seat.marks or "{}")),
                     _criteria_count(seat.review, registry))
             for seat in sorted(seats, key=lambda s: (s.review.due_on, s.id))]

@@ -7,35 +7,25 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import (
-    DateField,
-    HiddenField,
-    SelectChoice,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    ValidationError,
-)
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectChoice
 
 from qa_engine.db import db
 from qa_engine.domain.roles import Role
 from qa_engine.domain.workflow import State
 from qa_engine.exports.records import csv_cell
+from qa_engine.forms.dashboards import DEFAULT_WINDOW, BulkForm, FilterForm, PeriodForm
 from qa_engine.reports import charts
 from qa_engine.services import analytics, dashboards, programmes, reviews
-from qa_engine.services.analytics import Analytics, Period
+from qa_engine.services.analytics import Analytics
 from qa_engine.services.dashboards import Filters, Table
 from qa_engine.views.access import allow, roles
 
@@ -43,69 +33,6 @@ bp = Blueprint("dashboards", __name__, url_prefix="/qa")
 OVERSEERS = roles(Role.QA_OFFICER, Role.ADMIN)  # administrators read the dashboard and the analytics
 OFFICERS = roles(Role.QA_OFFICER)  # only QA officers send reminders
 PAGE_SIZE = 25
-EXPIRY_WINDOWS = (30, 90, 180, 365)
-DEFAULT_WINDOW = 90
-MAX_PERIOD_YEARS = 10
-
-
-# Forms: the shape of the input (they belong in qa_engine/forms/dashboards.py, which this area does not own) -----
-
-
-class FilterForm(FlaskForm):
-    """The programme list's filters and search, read from the query string."""
-
-    class Meta:
-        csrf = False
-
-    state = SelectField(_l("Status"), default="", choices=[SelectChoice("", _l("Any status"))] + [
-        SelectChoice(s.value, s.label) for s in State if s is not State.DRAFT])
-    provider = SelectField(_l("Provider"), default="", choices=[SelectChoice("", _l("Any provider"))])
-    level = SelectField(_l("EQF level"), default="", choices=[SelectChoice("", _l("Any level"))] + [
-        SelectChoice(str(n)) for n in dashboards.LEVELS])
-    q = StringField(_l("Search by programme or provider"), validators=[Optional(), Length(max=100)])
-    within = SelectField(_l("Approvals ending within"), default=str(DEFAULT_WINDOW),
-                         choices=[SelectChoice(str(days), _l("%(days)d days", days=days)) for days in EXPIRY_WINDOWS])
-
-    def filters(self) -> Filters:
-        """The valid input as filters."""
-        return Filters(State(self.state.data) if self.state.data else None,
-                       int(self.provider.data) if self.provider.data else None,
-                       int(self.level.data) if self.level.data else None, (self.q.data or "").strip())
-
-
-def _at_most(form: FlaskForm, field: SelectMultipleField) -> None:
-    if len(field.data or []) > dashboards.MAX_SELECTED:
-        raise ValidationError(_l("Select at most %(n)d programmes at once.", n=dashboards.MAX_SELECTED))
-
-
-class BulkForm(FlaskForm):
-    """The programmes ticked in the list, for a bulk action, and the list to come back to."""
-
-    programme = SelectMultipleField(_l("Programmes"), coerce=int, validate_choice=False,
-                                    validators=[DataRequired(_l("Select at least one programme.")), _at_most])
-    back = HiddenField()
-
-
-class PeriodForm(FlaskForm):
-    """The period of the analytics, read from the query string; both days included."""
-
-    class Meta:
-        csrf = False
-
-    start = DateField(_l("From"), name="from", validators=[Optional()])
-    end = DateField(_l("To"), name="to", validators=[Optional()])
-
-    def period(self, today: date) -> Period:
-        """The period asked for: by default the year up to today."""
-        end = self.end.data or today
-        return Period(self.start.data or end - timedelta(days=364), end)
-
-    def validate_end(self, field: DateField) -> None:
-        start, end = self.start.data, field.data or date.today()
-        if start and end < start:
-            raise ValidationError(_l("The period ends before it starts: “To” must not be before “From”."))
-        if start and (end - start).days > 366 * MAX_PERIOD_YEARS:
-            raise ValidationError(_l("Choose a period of at most %(n)d years.", n=MAX_PERIOD_YEARS))
 
 
 # The QA dashboard -----------------------------------------------------------------------------------------------

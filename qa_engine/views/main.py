@@ -50,7 +50,7 @@ def _reviewer(actor: Actor, today: date) -> dashboards.ReviewerBoard | None:
     if not permissions.can_review(actor):
         return None
     desk = reviewing.desk(db.session, current_user.user, settings=reviews.current_settings(),
-                          registry=catalogue.current().rubrics)
+                          registry=catalogue.current().rubrics, submitted=False)
     return dashboards.reviewer_board(db.session, actor, desk, today=today)
 
 
