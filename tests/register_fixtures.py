@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from factories import full_marks, make_in_review, make_institution, make_programme, make_submitted, make_user, seat
 from factories import sound_proposal as _sound_proposal
-from sqlalchemy import event
+from sql_counts import count_statements
 
 from qa_engine.domain.decisions import ConditionStatus
 from qa_engine.domain.outcomes import Outcome
@@ -117,20 +118,4 @@ def lift(session, decision: Decision, people: People) -> Addendum:  # noqa: ANN0
 
 def statement_counter(app) -> Callable:  # noqa: ANN001
     """count(client, url): how many SQL statements the GET of `url` issues (it must answer 200)."""
-    engine = app.extensions["qa_engine.db"].engine
-
-    def count(client, url: str) -> int:  # noqa: ANN001
-        seen: list[str] = []
-
-        def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
-        assert response.status_code == 200
-        return len(seen)
-
-    return count
+    return partial(count_statements, app)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from factories import make_institution, make_user
-from sqlalchemy import event
+from sql_counts import count_statements
 
 from qa_engine.domain import stats
 from qa_engine.domain.audit_chain import canonical_json
@@ -342,22 +342,6 @@ def test_an_administrator_reads_the_analytics(app, session, world, client_for) -
     admin = make_user(session, Role.ADMIN)
     session.commit()
     assert "Cost of assurance" in client_for(admin).get("/qa/analytics").get_data(as_text=True)
-
-
-def count_statements(app, client, url: str) -> int:  # noqa: ANN001
-    engine = app.extensions["qa_engine.db"].engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
 
 
 def test_the_analytics_page_issues_the_same_statements_at_10_and_60_programmes(app, session, world,

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from factories import PDF_BYTES, make_in_review, make_institution, make_programme, make_submitted, make_user, seat
+from sql_counts import count_statements
 from sqlalchemy import func, select
 
 from qa_engine.domain.decisions import ACCREDITING, AppealOutcome
@@ -298,24 +299,12 @@ def test_officers_and_admins_list_appeals_open_first(app, session, people, clien
 
 def test_appeal_list_issues_the_same_number_of_statements_for_2_and_12_appeals(app, session, people,
                                                                                client_for) -> None:
-    from sqlalchemy import event
 
-    engine = app.extensions["qa_engine.db"].engine
     client = client_for(people.officer)
     client.get("/qa/appeals")
 
     def statements() -> int:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            assert client.get("/qa/appeals").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return count_statements(app, client, "/qa/appeals")
 
     for _ in range(2):
         lodged(session, people, decided(session, people, Outcome.REJECTED, state=State.REJECTED))

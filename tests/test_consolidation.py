@@ -12,7 +12,8 @@ import threading
 
 import pytest
 from factories import full_marks, make_in_review, make_institution, make_programme, make_submitted, make_user, seat
-from sqlalchemy import event, func, select
+from sql_counts import count_statements
+from sqlalchemy import func, select
 
 from qa_engine.db import utcnow
 from qa_engine.domain.outcomes import Outcome
@@ -451,29 +452,12 @@ def test_two_officers_sending_the_report_at_once_exactly_one_transition(app, ses
     assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.event == "draft_report")) == 1
 
 
-def statements(app, client, url: str) -> int:  # noqa: ANN001
-    """SQL statements run by one GET of `url` (after a warm-up request)."""
-    engine = app.extensions["qa_engine.db"].engine
-    assert client.get(url).status_code == 200
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
-
-
 def test_board_statements_do_not_grow_with_the_panel(app, session, officer, designer, client_for) -> None:
     small, _, _ = consolidating(app, session, officer, designer)
     large, _, _ = consolidating(app, session, officer, designer, panel=make_panel(session, 5, "-5"),
                                 differences={cid: (*values, 3, 3) for cid, values in DIFFERENCES.items()})
     client = client_for(officer)
-    at_3, at_5 = statements(app, client, board_url(small)), statements(app, client, board_url(large))
+    at_3 = count_statements(app, client, board_url(small), warm_up=True)
+    at_5 = count_statements(app, client, board_url(large), warm_up=True)
     assert at_3 == at_5
     assert at_5 <= 11  # two BEGINs, the login session; programme, round, seats and consensus with their users' roles

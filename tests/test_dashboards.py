@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from factories import make_in_review, make_institution, make_programme, make_submitted, make_user, seat
-from sqlalchemy import event
+from sql_counts import count_statements
 
 from qa_engine.db import utcnow
 from qa_engine.domain.decisions import ConditionStatus
@@ -138,23 +138,6 @@ def list_titles(page: str) -> list[str]:
     """The titles in the dashboard's programme list, in order."""
     body = page.split('id="programmes-heading"')[1].split("<tbody>")[1].split("</tbody>")[0]
     return [row.split('">', 1)[1].split("</a>")[0] for row in body.split('<td><a href="/programmes/')[1:]]
-
-
-def count_statements(app, client, url: str) -> int:  # noqa: ANN001
-    """How many SQL statements one GET of `url` issues (it must answer 200)."""
-    engine = app.extensions["qa_engine.db"].engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
 
 
 # The pipeline ---------------------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 from factories import make_institution, make_programme, make_user, seat
+from sql_counts import count_statements
 from test_dashboards import (
     TODAY,
     condition,
-    count_statements,
     decided,
     in_review,
     late_response,

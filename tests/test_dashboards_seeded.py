@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_dashboards import count_statements
+from sql_counts import count_statements
 
 from qa_engine.db import utcnow
 from qa_engine.models import User

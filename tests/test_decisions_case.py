@@ -20,7 +20,8 @@ from factories import (
     seat,
     sound_proposal,
 )
-from sqlalchemy import event, func, select, update
+from sql_counts import count_statements
+from sqlalchemy import func, select, update
 
 from qa_engine.db import utcnow
 from qa_engine.domain.decisions import validity_end
@@ -150,24 +151,6 @@ def count(session, model) -> int:  # noqa: ANN001
     return session.scalar(select(func.count()).select_from(model))
 
 
-def statements(app, client, url: str) -> int:  # noqa: ANN001
-    """How many SQL statements a GET of `url` issues (after a warm-up)."""
-    engine = app.extensions["qa_engine.db"].engine
-    client.get(url)
-    seen: list[str] = []
-
-    def counter(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return len(seen)
-
-
 def section(page: str, element_id: str) -> str:
     """The text of the element with `element_id` up to the next section, whitespace collapsed."""
     return " ".join(page.split(f'id="{element_id}"', 1)[1].split("</section>")[0].split())
@@ -295,9 +278,9 @@ def test_page_issues_the_same_number_of_statements_with_a_long_history(app, sess
         session.commit()
 
     declined(1)
-    few = statements(app, client, url)
+    few = count_statements(app, client, url, warm_up=True)
     declined(12)
-    assert statements(app, client, url) == few
+    assert count_statements(app, client, url, warm_up=True) == few
     assert few <= 20
 
 

@@ -3,7 +3,7 @@ screening, and the draft page names the closest ones."""
 from __future__ import annotations
 
 from factories import make_programme, make_submitted, make_user, sound_proposal
-from sqlalchemy import event
+from sql_counts import engine_of, recorded
 
 from qa_engine.domain.roles import Role
 from qa_engine.domain.workflow import State
@@ -13,18 +13,9 @@ from qa_engine.services import proposals
 def _content_reads(app, client, url: str) -> int:  # noqa: ANN001
     """How many statements read other programmes' versions by id (the near-duplicate check's reads of the
     contents it has not seen yet) while `url` is served."""
-    engine, reads = app.extensions["qa_engine.db"].engine, []
-
-    def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        if "programme_versions.content" in statement and "programme_versions.id IN" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with recorded(engine_of(app)) as seen:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    return len(reads)
+    return sum("programme_versions.content" in sql and "programme_versions.id IN" in sql for sql in seen)
 
 
 def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_read_once(app, session,

@@ -2,8 +2,8 @@
 issues the same number of statements at 40 and at 160 seeded programmes (no query per row of anything)."""
 from __future__ import annotations
 
+from sql_counts import count_statements
 from sqlalchemy import select
-from test_dashboards import count_statements
 from test_dashboards_seeded import people, seed
 
 from qa_engine.domain.workflow import State

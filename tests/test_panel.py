@@ -18,7 +18,8 @@ from factories import (
     seat,
     sound_proposal,
 )
-from sqlalchemy import event, select, update
+from sql_counts import count_statements
+from sqlalchemy import select, update
 
 from qa_engine.domain.panels import MemberStatus, ProfileType
 from qa_engine.domain.review_visibility import Relation
@@ -293,27 +294,11 @@ def test_panel_page_issues_the_same_number_of_statements_at_5_and_30_reviewers(a
         session.commit()
 
     grow(4)  # 5 reviewers with the one on the panel
-    at_5 = statements(app, client, panel_url(review))
+    at_5 = count_statements(app, client, panel_url(review))
     grow(25)
-    at_30 = statements(app, client, panel_url(review))
+    at_30 = count_statements(app, client, panel_url(review))
     assert at_5 == at_30
     assert at_30 <= 15
-
-
-def statements(app, client, url: str) -> int:  # noqa: ANN001
-    engine = app.extensions["qa_engine.db"].engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
 
 
 # Inviting ----------------------------------------------------------------------------------------------

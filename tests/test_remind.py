@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 from factories import make_in_review, make_institution, make_programme, make_submitted, make_user, seat
 from flask.testing import FlaskCliRunner
-from sqlalchemy import event, func, select
+from sql_counts import recorded
+from sqlalchemy import func, select
 
 from qa_engine.cli import cli
 from qa_engine.db import utcnow
@@ -257,17 +258,8 @@ def test_remind_plans_with_the_same_number_of_statements_for_2_and_8_seats(app, 
     day = world.review.due_on + timedelta(days=14)
 
     def statements() -> tuple[int, int]:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            with app.app_context(), app.extensions["qa_engine.db"].new_session() as own:
-                planned = reminders.plan(own, settings, day)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
+        with recorded(engine) as seen, app.app_context(), app.extensions["qa_engine.db"].new_session() as own:
+            planned = reminders.plan(own, settings, day)
         return len(seen), len(planned)
 
     for profile in ("academic", "student"):

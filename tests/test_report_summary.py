@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from factories import make_in_review, make_institution, make_programme, make_submitted, make_user, seat
 from register_fixtures import proposal_data
-from sqlalchemy import event, select
+from sql_counts import recorded
+from sqlalchemy import select
 
 from qa_engine.domain.audit_chain import canonical_json
 from qa_engine.domain.decisions import ConditionStatus
@@ -200,16 +201,7 @@ def test_summary_issues_the_same_queries_whatever_the_number_of_programmes(sessi
 
 def _statements(session) -> int:  # noqa: ANN001
     """How many SQL statements the summary issues in a fresh transaction."""
-    seen: list[str] = []
-    engine = session.get_bind()
-
-    def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
     session.commit()
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with recorded(session.get_bind()) as seen:
         _summary(session)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     return len(seen)

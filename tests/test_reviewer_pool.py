@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 from factories import make_in_review, make_institution, make_programme, make_submitted, make_user, seat
-from sqlalchemy import event, select
+from sql_counts import count_statements
+from sqlalchemy import select
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.models import AuditEntry, ConflictDeclaration, ReviewerProfile, User
@@ -152,23 +153,11 @@ def test_pool_pages_hold_25_reviewers_by_name(app, session, officer, client_for)
 
 def test_pool_page_issues_the_same_number_of_statements_at_5_and_30_reviewers(app, session, officer,
                                                                               client_for) -> None:
-    engine = app.extensions["qa_engine.db"].engine
     client = client_for(officer)
     client.get("/qa/reviewers")  # warm up: the login session is touched and the pool filled
 
     def statements() -> int:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            response = client.get("/qa/reviewers?available=y")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200
-        return len(seen)
+        return count_statements(app, client, "/qa/reviewers?available=y")
 
     def grow(count: int) -> None:
         for n in range(count):

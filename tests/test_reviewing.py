@@ -23,7 +23,8 @@ from factories import (
     sound_proposal,
 )
 from flask import Flask
-from sqlalchemy import event, func, select
+from sql_counts import count_statements
+from sqlalchemy import func, select
 
 from qa_engine.domain.panels import MemberStatus
 from qa_engine.domain.roles import InstitutionKind, Role
@@ -131,22 +132,6 @@ def form_data(marks: dict, *, version: int, hours: str | None = "6.5", submit: b
         data[f"justification-{cid}"] = mark.get("justification", "")
     data["submit_review" if submit else "save"] = "x"
     return data
-
-
-def count_statements(app: Flask, client, url: str) -> int:  # noqa: ANN001
-    engine = app.extensions["qa_engine.db"].engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
 
 
 def text_of(response) -> str:  # noqa: ANN001

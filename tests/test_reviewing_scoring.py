@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 from factories import PDF_BYTES, full_marks, make_user, seat
+from sql_counts import count_statements
 from test_reviewing import (
     actions,
     build_case,
-    count_statements,
     entries,
     form_data,
     fresh,

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 from factories import make_institution, make_programme, make_submitted, make_user, sound_proposal
-from sqlalchemy import event, func, select
+from sql_counts import count_statements
+from sqlalchemy import func, select
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.domain.workflow import State
@@ -120,23 +121,11 @@ def test_queue_pages_hold_25_programmes_oldest_submission_first(app, session, de
 
 def test_queue_page_issues_the_same_number_of_statements_at_5_and_30_programmes(app, session, designer, officer,
                                                                                 client_for) -> None:
-    engine = app.extensions["qa_engine.db"].engine
     client = client_for(officer)
     client.get("/qa/queue")  # warm up: the login session is touched and the pool filled
 
     def statements() -> int:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            response = client.get("/qa/queue")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200
-        return len(seen)
+        return count_statements(app, client, "/qa/queue")
 
     for _ in range(5):
         submitted(session, designer)

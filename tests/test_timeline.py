@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from factories import make_in_review, make_institution, make_programme, make_submitted, make_user
-from sqlalchemy import event
+from sql_counts import recorded
 
 from qa_engine.domain.roles import InstitutionKind, Role
 from qa_engine.domain.workflow import Action, Precondition, State
@@ -75,14 +75,7 @@ def test_refused_attempts_are_for_overseers_only(session, case) -> None:  # noqa
 def test_the_timeline_is_read_in_a_bounded_number_of_statements(session, case) -> None:  # noqa: ANN001
     programme, designer, officer, _reviewer, review = case
     review(blind=True)
-    statements = []
-    engine = session.get_bind()
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        for viewer in (officer, designer):
-            statements.clear()
+    for viewer in (officer, designer):
+        with recorded(session.get_bind()) as statements:
             timeline(session, programme, viewer.actor)
-            assert len(statements) <= 2, statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        assert len(statements) <= 2, statements
