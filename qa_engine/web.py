@@ -83,8 +83,10 @@ def init_extensions(app: Flask) -> None:
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
     from qa_engine.domain import permissions
+    from qa_engine.services.dashboards import tally
 
     app.jinja_env.globals.update(permissions=permissions, get_locale=get_locale)
+    app.jinja_env.filters["tally"] = tally  # a count, or "1,000+" past what the dashboards count
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 

@@ -210,6 +210,22 @@ def test_each_list_shows_its_first_ten_and_says_how_many_there_are(app, session,
     assert "Showing the first 10 of 12." in late and "(12)" in late
 
 
+def test_counts_stop_past_the_cap_and_say_so_on_the_dashboard_and_the_home_page(app, session, people, client_for,
+                                                                                monkeypatch) -> None:
+    monkeypatch.setattr(dashboards, "COUNTED_UP_TO", 3)
+    for n in range(5):
+        late_review(session, people, f"Late {n:02d}", days_late=20 - n)
+    programme(session, people, "Waiting", state=State.DECISION_PENDING)
+    session.commit()
+    client = client_for(people.officer)
+    late = section(client.get("/qa/dashboard").get_data(as_text=True), "late-reviews")
+    assert "(3+)" in late and "Showing the first 5 of 3+." not in late and late.count("days late") == 5
+    home = client.get("/").get_data(as_text=True)
+    assert "3+ reviews past their due date" in home and "1 programme waiting for a decision" in home
+    assert dashboards.attention_counts(session, people.officer.actor, today=date.today(),
+                                       settings=reviews_settings(app), within=90).reviews == 4  # 3 + 1: "more"
+
+
 # Decisions waiting and approvals expiring ------------------------------------------------------------------------
 
 

@@ -169,6 +169,37 @@ def test_desk_lists_own_live_seats_by_what_they_wait_for(app, session, client_fo
     assert text_of(client_for(stranger).get("/reviews")).count("Programme accepted") == 1
 
 
+def test_desk_pages_submitted_reviews_latest_first_while_open_seats_stay_on_every_page(
+        app, session, client_for, monkeypatch) -> None:  # noqa: ANN001
+    from qa_engine.views import reviewing as desk_view
+
+    monkeypatch.setattr(desk_view, "SUBMITTED_PAGE", 2)
+    case = build_case(app, session)  # an accepted seat, still open
+    titles = []
+    for n in range(3):
+        designer = make_user(session, Role.DESIGNER)
+        programme = make_programme(session, designer, data={"identification": {"title": f"Reviewed {n}"}})
+        make_submitted(session, programme, designer)
+        submitted = seat(session, make_in_review(session, programme, case.officer), case.reviewer, case.officer,
+                         status="submitted", marks=full_marks())
+        submitted.submitted_at = submitted.invited_at + timedelta(days=n + 1)
+        titles.append(f"Reviewed {n}")
+    session.commit()
+    client = client_for(case.reviewer)
+
+    def submitted_section(url: str) -> str:
+        page = text_of(client.get(url))
+        assert case.programme.title in page.split('id="accepted-heading"')[1].split("</section>")[0]
+        return page.split('id="submitted-heading"')[1].split("</section>")[0]
+
+    first, second = submitted_section("/reviews"), submitted_section("/reviews?page=2")
+    assert "(3)" in first and "Page 1 of 2" in first and 'href="/reviews?page=2"' in first
+    assert first.index(titles[2]) < first.index(titles[1]) and titles[0] not in first  # latest first
+    assert titles[0] in second and titles[1] not in second and "Not decided yet" in second
+    assert "There is no page 9" in submitted_section("/reviews?page=9")
+    assert client.get("/reviews?page=x").status_code == 200
+
+
 def test_desk_issues_the_same_number_of_statements_for_2_and_8_seats(app, session, client_for) -> None:
     case = build_case(app, session)
     client = client_for(case.reviewer)

@@ -14,9 +14,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_engine.domain import decisions as rules
@@ -53,6 +54,9 @@ from qa_engine.services.validity import WITHDRAWAL
 T = TypeVar("T")
 MAX_PER_PAGE = 100
 MAX_SELECTED = 200
+#: Attention lists are counted up to this many and then shown as "1,000+": the office acts on the first, most
+#: urgent ones, and counting every one of ten thousand late conditions would cost more than the whole page.
+COUNTED_UP_TO = 1000
 LEVELS = tuple(range(1, 9))  # EQF levels
 EXPORT_HEADER = ("programme_id", "title", "provider", "eqf_level", "ects", "state", "last_change",
                  "decision_in_effect", "valid_until")
@@ -132,20 +136,27 @@ class Table:
 def attention(session: Session, actor: Actor, *, today: date, settings: ReviewSettings, within: int,
               limit: int = 10) -> Attention[Listing[Item]]:
     """The first `limit` of each kind of work waiting for the QA office, most urgent first, and how many there are
-    (one query each).
+    up to COUNTED_UP_TO + 1 (one query each).
 
     Each list is sorted and cut as narrow rows (ids and dates, read from indexes) and counted as narrow rows;
     titles, providers, names and notes are joined to the `limit` rows shown only.
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     _require_overseer(actor)
-    found = {}
-    for name, query in _attention_queries(today, settings, within).items():
-        total = select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
-        rows = session.execute(_shown(name, query.limit(limit).subquery()).add_columns(total.label("found"))).all()
+    found, values = {}, _values(today, settings, within)
+    for name, statement in _listed(limit, COUNTED_UP_TO).items():
+        rows = session.execute(statement, values).all()
         shift = settings.answer_days if name == "invitations" else 0
         found[name] = Listing([_item(row, actor, shift) for row in rows], rows[0].found if rows else 0)
     return Attention(**found)
+
+
+@lru_cache(maxsize=4)
+def _listed(limit: int, cap: int) -> dict[str, Select]:
+    """Each attention list's statement: its first `limit` rows with what is shown of them, and its count up to
+    `cap` + 1 on every row. Built once (a few ms of Python each time otherwise); dates are parameters."""
+    return {name: _shown(name, query.limit(limit).subquery()).add_columns(_counted(query, cap).label("found"))
+            for name, query in _attention_queries().items()}
 
 
 def _shown(name: str, narrow: Any) -> Select:
@@ -164,22 +175,50 @@ def _shown(name: str, narrow: Any) -> Select:
 
 def attention_counts(session: Session, actor: Actor, *, today: date, settings: ReviewSettings,
                      within: int) -> Attention[int]:
-    """How many of each kind of work wait for the QA office (one query, counting narrow rows).
+    """How many of each kind of work wait for the QA office, up to COUNTED_UP_TO + 1 each (one query, counting
+    narrow rows).
 
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     _require_overseer(actor)
-    queries = _attention_queries(today, settings, within)
-    counts = [select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()  # no sort to count
-              for query in queries.values()]
-    return Attention(**dict(zip(queries, session.execute(select(*counts)).one(), strict=True)))
+    counts = session.execute(_all_counted(COUNTED_UP_TO), _values(today, settings, within)).one()
+    return Attention(*counts)
 
 
-def _attention_queries(today: date, settings: ReviewSettings, within: int) -> dict[str, Select]:
+@lru_cache(maxsize=4)
+def _all_counted(cap: int) -> Select:
+    """Every attention list's count up to `cap` + 1, in the order of Attention's fields, in one statement."""
+    return select(*(_counted(query, cap) for query in _attention_queries().values()))
+
+
+def _counted(query: Select, cap: int) -> Any:
+    """How many rows `query` has, up to `cap` + 1 (more than `cap` reads as "1,000+"), unsorted: the database stops
+    at the first `cap` + 1 it finds."""
+    return select(func.count()).select_from(query.order_by(None).limit(cap + 1).subquery()).scalar_subquery()
+
+
+def tally(count: int) -> str:
+    """A count as the dashboards show it: "1,234", or "1,000+" once it is past COUNTED_UP_TO."""
+    return f"{COUNTED_UP_TO:,}+" if count > COUNTED_UP_TO else f"{count:,}"
+
+
+#: The parameters of the attention queries (`_values` gives them).
+_TODAY = bindparam("today", type_=Date)
+_ANSWER_CUTOFF = bindparam("answer_cutoff", type_=Assignment.invited_at.type)
+_HORIZON = bindparam("horizon", type_=Date)
+
+
+def _values(today: date, settings: ReviewSettings, within: int) -> dict[str, Any]:
+    """Today, the moment before which an unanswered invitation is late, and the last day of the expiry window."""
+    answered_by = today - timedelta(days=settings.answer_days)
+    return {"today": today, "answer_cutoff": datetime.combine(answered_by, time(), UTC),
+            "horizon": today + timedelta(days=within)}
+
+
+def _attention_queries() -> dict[str, Select]:
     """The query of each kind of work, in the order of Attention's fields, as narrow rows sorted by urgency:
     programme_id, when, tie (the second sort key), subject, who_id (the user named), owner (a decision's
-    proposer)."""
-    answer_cutoff = datetime.combine(today - timedelta(days=settings.answer_days), time(), UTC)
+    proposer). The dates are the parameters `_values` gives."""
     none = literal(None, Integer)
 
     def seats(when: Any) -> Select:
@@ -192,21 +231,21 @@ def _attention_queries(today: date, settings: ReviewSettings, within: int) -> di
     in_effect = aliased(Decision, decision_records.newest_effective().subquery())
     return {
         "invitations": seats(Assignment.invited_at)
-        .where(Assignment.status == MemberStatus.INVITED, Assignment.invited_at < answer_cutoff)
+        .where(Assignment.status == MemberStatus.INVITED, Assignment.invited_at < _ANSWER_CUTOFF)
         .order_by(Assignment.invited_at, Assignment.id),
         "reviews": seats(Review.due_on)
-        .where(Assignment.status == MemberStatus.ACCEPTED, Review.due_on < today)
+        .where(Assignment.status == MemberStatus.ACCEPTED, Review.due_on < _TODAY)
         .order_by(Review.due_on, Assignment.id),
         "responses": select(Programme.id.label("programme_id"), Review.response_due_on.label("when"),
                             Review.id.label("tie"), Review.id.label("subject"),
                             Programme.designer_id.label("who_id"), none.label("owner"))
         .join(Review, _current_round())
-        .where(Programme.state == State.PROVIDER_RESPONSE, Review.response_due_on < today, Review.response.is_(None))
+        .where(Programme.state == State.PROVIDER_RESPONSE, Review.response_due_on < _TODAY, Review.response.is_(None))
         .order_by(Review.response_due_on, Review.id),
         "conditions": select(setting.c.programme_id, Condition.due_on.label("when"), Condition.id.label("tie"),
                              Condition.id.label("subject"), none.label("who_id"), none.label("owner"))
         .join(Condition, Condition.decision_id == setting.c.id).join(Programme, Programme.id == setting.c.programme_id)
-        .where(Programme.state == State.CONDITIONS, Condition.status != ConditionStatus.MET, Condition.due_on < today)
+        .where(Programme.state == State.CONDITIONS, Condition.status != ConditionStatus.MET, Condition.due_on < _TODAY)
         .order_by(Condition.due_on, Condition.id),
         "pending": select(Programme.id.label("programme_id"), Programme.updated_at.label("when"),
                           Programme.id.label("tie"), none.label("subject"), none.label("who_id"), none.label("owner"))
@@ -219,8 +258,8 @@ def _attention_queries(today: date, settings: ReviewSettings, within: int) -> di
                            in_effect.programme_id.label("tie"), in_effect.id.label("subject"), none.label("who_id"),
                            none.label("owner"))
         .join(Programme, Programme.id == in_effect.programme_id)
-        .where(Programme.state.in_(ACCREDITED), in_effect.outcome.in_(ACCREDITING), in_effect.valid_until >= today,
-               in_effect.valid_until <= today + timedelta(days=within))
+        .where(Programme.state.in_(ACCREDITED), in_effect.outcome.in_(ACCREDITING), in_effect.valid_until >= _TODAY,
+               in_effect.valid_until <= _HORIZON)
         .order_by(in_effect.valid_until, in_effect.programme_id),
     }
 
@@ -529,11 +568,12 @@ def reviewer_board(session: Session, actor: Actor, desk: Desk, *, today: date, l
                          decided.total, decided)
 
 
-def reviewed(session: Session, actor: Actor, *, limit: int = 10) -> Listing[Reviewed]:
-    """The reviews the actor submitted, latest first, each with the decision in effect on its round (one query)."""
+def reviewed(session: Session, actor: Actor, *, limit: int = 10, offset: int = 0) -> Listing[Reviewed]:
+    """The reviews the actor submitted, latest first, `limit` of them from `offset`, each with the decision in effect
+    on its round, and how many there are (one query)."""
     seats = (select(Assignment.id, Assignment.review_id, Assignment.submitted_at, func.count().over().label("found"))
              .where(Assignment.reviewer_id == actor.user_id, Assignment.status == MemberStatus.SUBMITTED)
-             .order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(limit).subquery())
+             .order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(limit).offset(offset).subquery())
     newest = aliased(Decision)
     on_round = aliased(Decision)
     latest = (select(newest.id).where(newest.programme_id == Review.programme_id, newest.review_id == Review.id,

@@ -15,6 +15,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -27,7 +28,7 @@ from qa_engine.domain.roles import Role
 from qa_engine.domain.rubric_model import Rubric
 from qa_engine.forms import reviewing as forms
 from qa_engine.models import Assignment
-from qa_engine.services import attachments, reviewing, reviews, workflow
+from qa_engine.services import attachments, dashboards, reviewing, reviews, workflow
 from qa_engine.views.access import allow, roles
 from qa_engine.views.programme_pages import conflict_page, send_attachment
 
@@ -35,6 +36,7 @@ bp = Blueprint("reviewing", __name__)
 REVIEWERS = roles(Role.REVIEWER)
 OVERSEERS = roles(Role.QA_OFFICER, Role.ADMIN)  # administrators read a review
 OFFICERS = roles(Role.QA_OFFICER)  # only QA officers send one back
+SUBMITTED_PAGE = 25  # submitted reviews per page of the desk: a busy reviewer's run into the hundreds
 STEP_PAGES = {reviewing.Step.ANSWER: "reviewing.invitation", reviewing.Step.DECLARE: "reviewing.declaration"}
 
 
@@ -87,8 +89,12 @@ def _done(message: str, endpoint: str, **values: int) -> ResponseReturnValue:
 @allow(REVIEWERS)
 def index() -> ResponseReturnValue:
     found = reviewing.desk(db.session, current_user.user, settings=reviews.current_settings(),
-                           registry=catalogue.current().rubrics)
-    return render_template("reviewing/index.html", desk=found)
+                           registry=catalogue.current().rubrics, submitted=False)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    submitted = dashboards.reviewed(db.session, current_user.actor, limit=SUBMITTED_PAGE,
+                                    offset=(page - 1) * SUBMITTED_PAGE)
+    return render_template("reviewing/index.html", desk=found, submitted=submitted, page=page,
+                           page_size=SUBMITTED_PAGE)
 
 
 def _invitation_page(seat: Assignment, form: forms.DeclineForm, status: int = 200) -> ResponseReturnValue:
