@@ -27,4 +27,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     web.init_errors(app)
     web.check_access_declared(app)
+    web.warm_caches(app)
     return app

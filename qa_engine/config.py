@@ -46,6 +46,9 @@ class Defaults:
     LANGUAGES = ("en",)
     AGENCY_NAME = "QA Engine"
     TRUST_PROXY = False  # True behind one reverse proxy: honour X-Forwarded-For/Proto
+    # True for a production worker: read the accredited programmes for the near-duplicate check (C13) before serving,
+    # so that no designer's first draft page waits for thousands of them (seconds at 50,000 programmes).
+    WARM_CACHES = False
     TEMPLATES_DIR: str | None = None
     # Programme proposals: attachments (stored in UPLOADS_DIR, default instance/uploads) and screening
     # thresholds (SCREENING overrides fields of domain.screening.ScreeningConfig, e.g. {"ects_range": [1, 59]}).

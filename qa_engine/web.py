@@ -72,6 +72,17 @@ def _instance_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+def warm_caches(app: Flask) -> None:
+    """With WARM_CACHES, fill the per-process caches before the worker serves (see config.Defaults)."""
+    if not app.config["WARM_CACHES"]:
+        return
+    from qa_engine.services import proposals
+
+    with app.extensions["qa_engine.db"].new_session() as session:
+        held = proposals.warm_near_duplicates(session)
+    log.info("near-duplicate check: %d accredited programmes read", held)
+
+
 def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -35,3 +35,20 @@ def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_re
 
     assert "similar in title and learning outcomes to the approved programme" in page and f"({twin.id})" in page
     assert (first, again) == (1, 0)
+
+
+def test_a_worker_started_with_warm_caches_has_read_the_approved_programmes_before_its_first_draft(
+        app, session, make_app, client_for) -> None:  # noqa: ANN001
+    designer = make_user(session, Role.DESIGNER)
+    twin = make_programme(session, designer, data=sound_proposal())
+    make_submitted(session, twin, designer)
+    twin.state = State.APPROVED
+    draft = make_programme(session, designer, data=sound_proposal())
+    session.commit()
+
+    proposals._APPROVED.entries.clear()  # as in a fresh process
+    make_app()  # WARM_CACHES off (the default): nothing read at start
+    assert not proposals._APPROVED.entries
+    make_app(WARM_CACHES=True)  # the cache is the process's: every app in it (here the test's) reads from it
+    assert [entry.id for entry in proposals._APPROVED.entries.values()] == [str(twin.id)]
+    assert _content_reads(app, client_for(designer), f"/programmes/{draft.id}") == 0

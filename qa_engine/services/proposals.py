@@ -148,7 +148,7 @@ def screen_draft(session: Session, programme: Programme, settings: ScreeningSett
     """What the automated checks say about the working proposal now."""
     proposal = working_proposal(programme)
     config = screening_config(settings, proposal.awarding_body.country.upper())
-    return screen(proposal, config, settings.reference.vocabularies, approved=_approved(session, programme),
+    return screen(proposal, config, settings.reference.vocabularies, approved=_approved(session, programme.id),
                   today=settings.today)
 
 
@@ -260,8 +260,14 @@ def _store_draft(programme: Programme, proposal: Proposal) -> None:
     programme.eqf_level = proposal.level.eqf_level
 
 
-def _approved(session: Session, programme: Programme) -> list[ApprovedProgramme]:
-    """Accredited programmes' last versions, for the near-duplicate check.
+def warm_near_duplicates(session: Session) -> int:
+    """Read and tokenise every accredited programme's last version now, as a worker starts (WARM_CACHES), rather
+    than at the first draft it screens; how many it holds."""
+    return len(_approved(session, None))
+
+
+def _approved(session: Session, programme_id: int | None) -> list[ApprovedProgramme]:
+    """Accredited programmes' last versions but `programme_id`'s, for the near-duplicate check.
 
     A version never changes, so each is read and tokenised once per process (`_APPROVED`, keyed by programme and
     the version's SHA-256, so that no key can mean two contents); a screening reads the keys of the accredited
@@ -271,7 +277,7 @@ def _approved(session: Session, programme: Programme) -> list[ApprovedProgramme]
         select(ProgrammeVersion.id, Programme.id, ProgrammeVersion.content_sha256)
         .join(ProgrammeVersion, and_(ProgrammeVersion.programme_id == Programme.id,
                                      ProgrammeVersion.number == Programme.current_version))
-        .where(Programme.state.in_(ACCREDITED), Programme.id != programme.id)
+        .where(Programme.state.in_(ACCREDITED), Programme.id != programme_id)
     ).all()
     missing = [version_id for version_id, programme_id, sha in rows if (programme_id, sha) not in _APPROVED]
     for chunk in (missing[i:i + 1000] for i in range(0, len(missing), 1000)):
