@@ -40,6 +40,7 @@ TEST_CONFIG = {
     "ARGON2_PARALLELISM": 1,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SERVER_NAME": "localhost",
+    "ANALYTICS_MAX_AGE": 0,  # every test reads its own data's figures; tests/test_analytics.py tests the snapshots
 }
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from factories import make_institution, make_user
+from factories import make_institution, make_user, sign_in
 from sql_counts import count_statements
 
 from qa_engine.domain import stats
@@ -265,6 +265,44 @@ def test_analytics_page_shows_tables_charts_and_the_cost_basis(app, session, wor
         "Cheap")
     assert 'href="/qa/analytics.csv?table=programmes&amp;from=2025-01-01&amp;to=2025-12-31"' in page
     assert "2025-12" in page.split('id="months-table"')[1]
+
+
+def test_the_page_keeps_a_periods_figures_up_to_their_age_and_computes_them_again_when_asked(
+        make_app, session, world, client_for) -> None:  # noqa: ANN001
+    histories(world, 3)
+    analytics._snapshots.clear()
+    app = make_app(ANALYTICS_MAX_AGE=300)  # the default: five minutes
+    url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
+
+    def stays(page: str) -> str:
+        return page.split('id="stages-table"')[1].split("</table>")[0]
+
+    client = app.test_client()
+    sign_in(client, app, world.officer)
+    first = client.get(url).get_data(as_text=True)
+    histories(world, 6, seed=11)  # more work done in the period
+    kept = client.get(url).get_data(as_text=True)
+    again = client.get(url + "&fresh=1").get_data(as_text=True)
+
+    assert "Figures as computed at" in first and 'href="/qa/analytics?fresh=1&amp;from=2025-01-01' in first
+    assert stays(kept) == stays(first) and stays(again) != stays(first)
+    assert stays(client.get(url).get_data(as_text=True)) == stays(again)  # the new figures are kept in turn
+
+
+def test_a_snapshot_is_reused_until_it_is_max_age_old_and_then_computed_again(session, world) -> None:  # noqa: ANN001
+    histories(world, 3)
+    analytics._snapshots.clear()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def at(minutes: int) -> analytics.Snapshot:
+        return analytics.snapshot(session, world.officer.actor, PERIOD, analytics.cost_settings({}),
+                                  max_age=timedelta(minutes=5), now=start + timedelta(minutes=minutes))
+
+    first = at(0)
+    assert at(4) is first and at(5) is not first and at(5).computed_at == start + timedelta(minutes=5)
+    with pytest.raises(analytics.NotAllowed):
+        analytics.snapshot(session, world.designer.actor, PERIOD, analytics.cost_settings({}),
+                           max_age=timedelta(minutes=5), now=start)
 
 
 def test_analytics_default_to_the_year_up_to_today(app, session, world, client_for) -> None:

@@ -1,21 +1,25 @@
 """The QA office's analytics: how long programmes stay in each stage, how fast reviewers turn reviews round, and
 what assurance costs, per programme and per month of a period.
 
-Everything is read in a fixed number of statements, whatever the number of programmes. Stage times come from
-the stays the database keeps from the audit trail (models.StageStay, by a trigger), indexed by stage and end.
+Everything is read in a fixed number of statements, whatever the number of programmes, and the database does the
+sums, so that only the rows shown come here (tens, not one per programme or review). Stage times come from the
+stays the database keeps from the audit trail (models.StageStay, by a trigger), indexed by stage and end.
 Percentiles: PostgreSQL takes them itself (percentile_cont, which interpolates as domain.stats does); SQLite has
-no percentile aggregate, so for stage times it picks, per stage, only the rows at the two ranks each percentile
-needs (domain.stats.ranks, by ORDER BY ... LIMIT 2 OFFSET), and for review turnaround, one row per review
-submitted in the period comes here. Date arithmetic, which the two spell differently, goes through `_Dialect`.
+no percentile aggregate, so it picks only the rows at the two ranks each percentile needs (domain.stats.ranks):
+per stage by ORDER BY ... LIMIT 2 OFFSET, per reviewer by ROW_NUMBER over the reviewer's durations. Date
+arithmetic, which the two spell differently, goes through `_Dialect`.
 
 Costs: reviewer hours declared on each submitted review (Assignment.hours) x REVIEWER_HOURLY_RATE, and QA
 officer time per audited step (OFFICER_MINUTES, minutes per action) x OFFICER_HOURLY_RATE. A review counts in
-the month it was submitted, an officer's step in the month it was taken. The sums per programme and month are
-read once (cost_items) for both the costliest programmes and the months.
+the month it was submitted, an officer's step in the month it was taken. Costs are linear, so the database sums
+hours (in whole tenths, exact on both) and minutes per month and per programme, and ranks the programmes by
+their exact cost (CostSettings.weights); the rates are applied here, rounded to the cent as before.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,7 +30,7 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
-    Numeric,
+    and_,
     case,
     cast,
     func,
@@ -38,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from qa_engine.db import UTCDateTime
 from qa_engine.domain import permissions, stats
 from qa_engine.domain.panels import MemberStatus
 from qa_engine.domain.roles import Actor, Role
@@ -47,7 +52,6 @@ from qa_engine.services.dashboards import Table
 from qa_engine.services.proposals import NotAllowed
 
 CENT = Decimal("0.01")
-ID_CHUNK = 5000  # ids per IN list when reading facts of many programmes
 ALL_REVIEWERS = 0  # the group key of the "all reviewers" row (user ids start at 1)
 #: Minutes of QA officer time each audited step stands for (OFFICER_MINUTES overrides or adds to these).
 DEFAULT_OFFICER_MINUTES: Mapping[str, int] = {
@@ -83,6 +87,15 @@ class CostSettings:
     officer_rate: Decimal
     officer_minutes: Mapping[str, int]
     currency: str = DEFAULT_CURRENCY
+
+    @property
+    def weights(self) -> tuple[int, int]:
+        """Whole numbers in proportion to what a tenth of a reviewer's hour and an officer's minute cost, so that a
+        database ranks programmes by their exact cost in integer arithmetic (no rounding, no floating point)."""
+        (reviewer, per_r), (officer, per_o) = (self.reviewer_rate.as_integer_ratio(),
+                                               self.officer_rate.as_integer_ratio())
+        scale = math.lcm(per_r, per_o)  # 60 x scale x cost = tenths x 6 x rate x scale + minutes x rate x scale
+        return 6 * reviewer * (scale // per_r), officer * (scale // per_o)
 
     def cost(self, hours: Decimal, minutes: int) -> tuple[Decimal, Decimal]:
         """(reviewer cost, officer cost) of `hours` of reviewing and `minutes` of officer time, to the cent."""
@@ -217,11 +230,49 @@ def overview(session: Session, actor: Actor, period: Period, settings: CostSetti
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     require_overseer(actor)
-    items = cost_items(session, period, settings)
-    programmes, count = costs_by_programme(session, period, settings, limit=limit, items=items)
-    reviewers = turnaround(session, period)
-    return Analytics(period, settings, stage_times(session, period), reviewers[:limit + 1], len(reviewers) - 1,
-                     programmes, count, costs_by_month(session, period, settings, items=items))
+    programmes, count = costs_by_programme(session, period, settings, limit=limit)
+    reviewers, reviewer_count = _turnaround(session, period, limit)
+    return Analytics(period, settings, stage_times(session, period), reviewers, reviewer_count, programmes, count,
+                     costs_by_month(session, period, settings))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A period's analytics as computed at `computed_at` (UTC)."""
+
+    analytics: Analytics
+    computed_at: datetime
+
+
+SNAPSHOTS_KEPT = 32  # periods (with their settings) whose figures each process keeps
+_snapshots: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
+_snapshots_lock = threading.Lock()
+
+
+def snapshot(session: Session, actor: Actor, period: Period, settings: CostSettings, *, max_age: timedelta,
+             now: datetime, fresh: bool = False, limit: int = 50) -> Snapshot:
+    """`overview` of `period` as computed at most `max_age` before `now` by this process, or computed now (when
+    older, when `fresh`, or when the process has none).
+
+    A period's figures read every stay, review and officer step in it (a year at 50,000 programmes: some 200,000
+    rows, 0.5 to 1 s), and they move a little with each piece of work done; an office that reads them a few minutes
+    late loses nothing, while every view, by every officer, would pay for the whole reading.
+    :raises NotAllowed: unless the actor is a QA officer or an administrator.
+    """
+    require_overseer(actor)
+    key = (period, settings.reviewer_rate, settings.officer_rate, tuple(sorted(settings.officer_minutes.items())),
+           settings.currency, limit)
+    with _snapshots_lock:
+        kept = _snapshots.get(key)
+    if kept is not None and not fresh and timedelta(0) <= now - kept.computed_at < max_age:
+        return kept
+    made = Snapshot(overview(session, actor, period, settings, limit=limit), now)
+    with _snapshots_lock:
+        _snapshots[key] = made
+        _snapshots.move_to_end(key)
+        while len(_snapshots) > SNAPSHOTS_KEPT:
+            _snapshots.popitem(last=False)
+    return made
 
 
 def require_overseer(actor: Actor) -> None:
@@ -272,12 +323,21 @@ def _ranked(session: Session, within: Sequence[ColumnElement[bool]], sizes: Mapp
 
 # Reviewer turnaround ----------------------------------------------------------------------------------------
 
+#: (reviews submitted, on time, median days from invitation, median days from acceptance) of a reviewer or of all.
+ReviewerStats = tuple[int, int, float | None, float | None]
+
 
 def turnaround(session: Session, period: Period) -> list[Turnaround]:
-    """Every reviewer with a review submitted in the period, busiest first, after a row for all of them together.
+    """Every reviewer with a review submitted in the period, busiest first, after a row for all of them together."""
+    return _turnaround(session, period, None)[0]
+
+
+def _turnaround(session: Session, period: Period, limit: int | None) -> tuple[list[Turnaround], int]:
+    """turnaround(), of the `limit` busiest reviewers only (all, for None), and how many reviewers there are.
 
     One pass over the reviews submitted in the period: on PostgreSQL the medians are taken there (per reviewer and
-    for all, by grouping sets); SQLite has no percentile aggregate, so its rows come here, one per review.
+    for all, by grouping sets); SQLite has no percentile aggregate, so its rows come here, one per review (picking
+    the ranks there by ROW_NUMBER took longer than this, at 50,000 reviews a year).
     """
     dialect = _Dialect(session)
     start, end = period.bounds
@@ -296,108 +356,108 @@ def turnaround(session: Session, period: Period) -> list[Turnaround]:
                      select(Assignment.reviewer_id, func.count(), func.coalesce(func.sum(on_time), 0), *medians)
                      .join(Review, Review.id == Assignment.review_id).where(*within)
                      .group_by(func.grouping_sets(Assignment.reviewer_id, tuple_())))}
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_([k for k in found if k]))).all())
-    rows = [Turnaround(reviewer_id, names.get(reviewer_id, ""), *found[reviewer_id]) for reviewer_id in found]
-    everyone = next((row for row in rows if row.reviewer_id == ALL_REVIEWERS),
-                    Turnaround(ALL_REVIEWERS, "", 0, 0, None, None))
-    return [everyone, *sorted((row for row in rows if row.reviewer_id != ALL_REVIEWERS),
-                              key=lambda row: (-row.submitted, row.name, row.reviewer_id))]
+    reviewers = [key for key in found if key != ALL_REVIEWERS]
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(reviewers))).all())
+    shown = sorted(reviewers, key=lambda key: (-found[key][0], names.get(key, ""), key))[:limit]
+    return ([Turnaround(key, names.get(key, ""), *found.get(key, (0, 0, None, None)))
+             for key in [ALL_REVIEWERS, *shown]], len(reviewers))
 
 
-def _turnaround_here(seats: Iterable[Any]) -> dict[int, tuple[int, int, float | None, float | None]]:
+def _turnaround_here(seats: Iterable[Any]) -> dict[int, ReviewerStats]:
     """(reviewer, on time 0/1, days from invitation, days from acceptance) per review -> per reviewer and for all
     (ALL_REVIEWERS): how many, how many on time, and the two medians."""
-    groups: dict[int, list[tuple[int, float | None, float | None]]] = defaultdict(list)
-    for reviewer_id, in_time, invited, accepted in seats:
-        groups[reviewer_id].append((in_time, invited, accepted))
-        groups[ALL_REVIEWERS].append((in_time, invited, accepted))
-    return {key: (len(items), sum(item[0] for item in items),
-                  *(stats.median(item[i] for item in items if item[i] is not None) for i in (1, 2)))
-            for key, items in groups.items()}
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for seat in seats:
+        groups[seat[0]].append(seat)
+    everyone = [seat for rows in groups.values() for seat in rows]
+    if everyone:
+        groups[ALL_REVIEWERS] = everyone
+    return {key: (len(rows), sum(seat[1] for seat in rows),
+                  *(stats.median([seat[i] for seat in rows if seat[i] is not None]) for i in (2, 3)))
+            for key, rows in groups.items()}
 
 
 # Costs ------------------------------------------------------------------------------------------------------
 
 
-#: (programme, month YYYY-MM, reviewer hours, officer minutes) within a period: the sums per programme and month.
-CostItem = tuple[int, str, Decimal, int]
-
-
-def costs_by_programme(session: Session, period: Period, settings: CostSettings, *, limit: int | None = None,
-                       items: Sequence[CostItem] | None = None) -> tuple[list[ProgrammeCost], int]:
+def costs_by_programme(session: Session, period: Period, settings: CostSettings, *,
+                       limit: int | None = None) -> tuple[list[ProgrammeCost], int]:
     """The cost of each programme within the period, the costliest first (at most `limit`), and how many had one.
 
-    `items`: the period's cost_items, when the caller has read them already. The sums are made here, and only the
-    programmes shown are read (programmes are never deleted, so every programme with a cost is one).
+    One statement: the database sums each programme's hours and minutes, ranks the programmes by their exact cost
+    (CostSettings.weights) and counts them, so that only the programmes shown come back (programmes are never
+    deleted, so every programme with a cost is one).
     """
-    per: dict[int, list[Any]] = {}
-    for programme_id, _month, hours, minutes in cost_items(session, period, settings) if items is None else items:
-        spent = per.setdefault(programme_id, [Decimal(0), 0])
-        spent[0] += hours
-        spent[1] += minutes
-    # Exact sums, so that programmes costing the same are in the order of their ids on both databases.
-    ranked = sorted(per, key=lambda pid: (-(per[pid][0] * settings.reviewer_rate
-                                            + per[pid][1] * settings.officer_rate / 60), pid))
-    chosen = ranked[:limit]
-    facts = {}
-    for start in range(0, len(chosen), ID_CHUNK):
-        facts.update((row.id, row) for row in session.execute(
-            select(Programme.id, Programme.title, Programme.state, Institution.name)
-            .join(Institution, Institution.id == Programme.provider_id)
-            .where(Programme.id.in_(chosen[start:start + ID_CHUNK]))))
-    return ([ProgrammeCost(pid, facts[pid].title, facts[pid].name, State(facts[pid].state),
-                           _cost(settings, *per[pid])) for pid in chosen if pid in facts], len(per))
+    work = _work(period, settings, by_month=False)
+    tenths, minutes = func.sum(work.c.tenths), func.sum(work.c.minutes)
+    per_reviewer_tenth, per_minute = settings.weights
+    ranked = (select(work.c.programme_id, tenths.label("tenths"), minutes.label("minutes"),
+                     func.count().over().label("count"))
+              .group_by(work.c.programme_id)
+              .order_by((tenths * per_reviewer_tenth + minutes * per_minute).desc(), work.c.programme_id)
+              .limit(limit).subquery())
+    rows = session.execute(
+        select(ranked.c.programme_id, ranked.c.tenths, ranked.c.minutes, ranked.c.count, Programme.title,
+               Programme.state, Institution.name)
+        .join(Programme, Programme.id == ranked.c.programme_id)
+        .join(Institution, Institution.id == Programme.provider_id)
+        .order_by((ranked.c.tenths * per_reviewer_tenth + ranked.c.minutes * per_minute).desc(),
+                  ranked.c.programme_id)).all()
+    return ([ProgrammeCost(row.programme_id, row.title, row.name, State(row.state),
+                           _cost(settings, row.tenths, row.minutes)) for row in rows],
+            rows[0].count if rows else 0)
 
 
-def costs_by_month(session: Session, period: Period, settings: CostSettings, *,
-                   items: Sequence[CostItem] | None = None) -> list[MonthCost]:
-    """The cost of assurance in each month of the period (months without any, at zero).
-
-    `items`: the period's cost_items, when the caller has read them already.
-    """
-    programmes: dict[str, set[int]] = defaultdict(set)
-    spent: dict[str, list[Any]] = {}
-    for programme_id, month, hours, minutes in cost_items(session, period, settings) if items is None else items:
-        programmes[month].add(programme_id)
-        sums = spent.setdefault(month, [Decimal(0), 0])
-        sums[0] += hours
-        sums[1] += minutes
-    return [MonthCost(month, len(programmes[month]), _cost(settings, *spent.get(month, (0, 0))))
+def costs_by_month(session: Session, period: Period, settings: CostSettings) -> list[MonthCost]:
+    """The cost of assurance in each month of the period (months without any, at zero): one statement, a row a
+    month."""
+    work = _work(period, settings, by_month=True)
+    found = {month: (programmes, tenths, minutes) for month, programmes, tenths, minutes in session.execute(
+        select(work.c.month, func.count(work.c.programme_id.distinct()), func.sum(work.c.tenths),
+               func.sum(work.c.minutes)).group_by(work.c.month))}
+    return [MonthCost(month, found.get(month, (0,))[0], _cost(settings, *found.get(month, (0, 0, 0))[1:]))
             for month in period.months()]
 
 
-def cost_items(session: Session, period: Period, settings: CostSettings) -> list[CostItem]:
-    """Reviewer hours and officer minutes within the period, summed per programme and month (one query)."""
-    items = _cost_items(session, period, settings)
-    return [(programme_id, month, Decimal(str(hours or 0)), int(minutes or 0)) for programme_id, month, hours, minutes
-            in session.execute(select(items.c.programme_id, items.c.month, items.c.hours, items.c.minutes))]
+def _work(period: Period, settings: CostSettings, *, by_month: bool) -> Any:
+    """(month, programme, tenths of an hour, officer minutes): a row for each submitted review with hours and each
+    costed officer step within the period (month: the whole period's first month unless `by_month`).
 
-
-def _cost_items(session: Session, period: Period, settings: CostSettings) -> Any:
-    """(programme, month, reviewer hours, officer minutes) within the period, summed per programme and month."""
-    dialect = _Dialect(session)
-    start, end = period.bounds
-    review_month = dialect.month(Assignment.submitted_at)
-    reviewing = (select(Review.programme_id.label("programme_id"), review_month.label("month"),
-                        cast(func.sum(Assignment.hours), Numeric(12, 1)).label("hours"), literal(0).label("minutes"))
-                 .join(Review, Review.id == Assignment.review_id)
-                 .where(Assignment.status == MemberStatus.SUBMITTED, Assignment.hours.is_not(None),
-                        Assignment.submitted_at >= start, Assignment.submitted_at < end)
-                 .group_by(Review.programme_id, review_month))
-    step_month = dialect.month(AuditEntry.occurred_at)
+    By month, each month of the period is a pair of bounds the rows are joined to, so that each database reads
+    each month by a range of its index (review_assignments by status and submitted_at, audit_entries by action
+    and occurred_at) and no date is formatted per row. Hours are counted in whole tenths (they are declared to a
+    tenth), so that the sums are exact on SQLite too, which keeps them as floating point.
+    """
+    months = _months(period, by_month)
+    reviewing = (select(months.c.month, Review.programme_id.label("programme_id"),
+                        cast(func.round(Assignment.hours * 10), Integer).label("tenths"), literal(0).label("minutes"))
+                 .join(Assignment, and_(Assignment.status == MemberStatus.SUBMITTED, Assignment.hours.is_not(None),
+                                        Assignment.submitted_at >= months.c.since,
+                                        Assignment.submitted_at < months.c.until))
+                 .join(Review, Review.id == Assignment.review_id))
     per_step = case(dict(settings.officer_minutes), value=AuditEntry.action, else_=0)
-    programme_id = cast(AuditEntry.object_id, Integer)
-    officers = (select(programme_id.label("programme_id"), step_month.label("month"),
-                       cast(literal(0), Numeric(12, 1)).label("hours"), func.sum(per_step).label("minutes"))
-                .where(AuditEntry.object_type == "programme", AuditEntry.actor_role == Role.QA_OFFICER.value,
-                       AuditEntry.action.in_(list(settings.officer_minutes)),
-                       AuditEntry.occurred_at >= start, AuditEntry.occurred_at < end)
-                .group_by(programme_id, step_month))
+    officers = (select(months.c.month, cast(AuditEntry.object_id, Integer), literal(0), per_step)
+                .join(AuditEntry, and_(AuditEntry.action.in_(list(settings.officer_minutes)),
+                                       AuditEntry.occurred_at >= months.c.since,
+                                       AuditEntry.occurred_at < months.c.until, AuditEntry.object_type == "programme",
+                                       AuditEntry.actor_role == Role.QA_OFFICER.value)))
     return union_all(reviewing, officers).subquery()
 
 
-def _cost(settings: CostSettings, hours: Decimal | float | None, minutes: int | None) -> Cost:
-    spent = Decimal(str(hours or 0)).quantize(Decimal("0.1"))
+def _months(period: Period, by_month: bool) -> Any:
+    """(month YYYY-MM, first moment, first moment after) of each month of the period, cut to the period (or one
+    row for the whole period), as a derived table (a UNION ALL of literals: SQLite names no columns of VALUES)."""
+    start, end = period.bounds
+    months = period.months()
+    firsts = [datetime.combine(date.fromisoformat(f"{month}-01"), time(), UTC) for month in months[1:]]
+    bounds = zip(months, [start, *firsts], [*firsts, end], strict=True) if by_month else [(months[0], start, end)]
+    return union_all(*(select(literal(month).label("month"), literal(since, UTCDateTime()).label("since"),
+                              literal(until, UTCDateTime()).label("until")) for month, since, until in bounds)
+                     ).subquery("months")
+
+
+def _cost(settings: CostSettings, tenths: int | None, minutes: int | None) -> Cost:
+    spent = Decimal(int(tenths or 0)).scaleb(-1)
     return Cost(spent, int(minutes or 0), *settings.cost(spent, int(minutes or 0)))
 
 
@@ -422,12 +482,6 @@ class _Dialect:
     def day(self, moment: Any) -> ColumnElement[date]:
         """The UTC calendar day of a moment."""
         return func.date(moment, type_=Date) if self.sqlite else cast(func.timezone("UTC", moment), Date)
-
-    def month(self, moment: Any) -> ColumnElement[str]:
-        """The UTC month of a moment, as YYYY-MM."""
-        if self.sqlite:
-            return func.strftime("%Y-%m", moment)
-        return func.to_char(func.timezone("UTC", moment), "YYYY-MM")
 
 
 # Tables for CSV ----------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from qa_engine.db import db
+from qa_engine.db import db, utcnow
 from qa_engine.domain.roles import Role
 from qa_engine.domain.workflow import State
 from qa_engine.exports.records import csv_cell
@@ -112,9 +112,11 @@ def analytics_page() -> ResponseReturnValue:
     form = PeriodForm(formdata=request.args)
     if not form.validate():
         return render_template("dashboards/analytics.html", form=form, found=None, charts={}), 422
-    found = analytics.overview(db.session, current_user.actor, form.period(date.today()), _cost_settings())
-    return render_template("dashboards/analytics.html", form=form, found=found, charts=_charts(found),
-                           tables=analytics.TABLES)
+    kept = analytics.snapshot(db.session, current_user.actor, form.period(date.today()), _cost_settings(),
+                              max_age=current_app.config["ANALYTICS_MAX_AGE"], now=utcnow(),
+                              fresh=request.args.get("fresh") == "1")
+    return render_template("dashboards/analytics.html", form=form, found=kept.analytics, charts=_charts(kept.analytics),
+                           tables=analytics.TABLES, computed_at=kept.computed_at)
 
 
 @bp.route("/analytics.csv")
