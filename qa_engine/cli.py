@@ -15,6 +15,7 @@ from qa_engine import create_app, migrations
 from qa_engine.commands.exports import export
 from qa_engine.commands.mail import worker
 from qa_engine.commands.proposals import import_elm, screen
+from qa_engine.commands.register import register
 from qa_engine.commands.remind import remind
 from qa_engine.commands.reports import reports
 from qa_engine.commands.rubrics import rubrics
@@ -168,7 +169,7 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 for command in (rubrics, screen, import_elm):
     cli.add_command(command)
 # These use the database: its trouble is one clear line, not a traceback.
-for command in (export, worker, remind, expire, reports):
+for command in (export, worker, remind, expire, reports, register):
     command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 

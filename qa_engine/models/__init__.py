@@ -11,6 +11,7 @@ from qa_engine.models.decision import (
 )
 from qa_engine.models.programme import Programme
 from qa_engine.models.proposal import Attachment, ProgrammeVersion
+from qa_engine.models.register_entry import RegisterEntry as RegisterEntry
 from qa_engine.models.review import (
     Assignment,
     ConflictDeclaration,

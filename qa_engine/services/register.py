@@ -1,7 +1,10 @@
 """The public register: what is accredited today, searched and filtered page by page, and one entry in full.
 
 "Accredited today" is `decision_records.accredited`; this module only adds what the public sees of it: the
-approved version's facts, whether conditions are still open, and the public part of the panel's report.
+approved version's facts, whether conditions are still open, and the public part of the panel's report. The list,
+its search, filters and facets read `register_entries`, which the database keeps equal to `listing` without its
+date test (see models.register_entry), so that a page does not recompute the decision in effect of every
+programme; one entry's page reads the source of truth itself.
 What is public, and why, is set out in docs/exports.md ("The public register"): the decision with its
 rationale, recommendations and conditions, the approved proposal's Annex I elements, and the panel's marks
 per criterion with the consensus reasoning. Individual reviews, the provider's response, the officers'
@@ -22,7 +25,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     and_,
     case,
     cast,
@@ -35,7 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, aliased, lazyload, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from qa_engine.domain import review_visibility as visibility
 from qa_engine.domain.decisions import ConditionStatus
@@ -54,6 +56,7 @@ from qa_engine.models import (
     Institution,
     Programme,
     ProgrammeVersion,
+    RegisterEntry,
     Review,
     User,
 )
@@ -159,11 +162,11 @@ def listing(session: Session, today: date) -> Listing:
     query = (query.join(ProgrammeVersion, and_(ProgrammeVersion.programme_id == Programme.id,
                                                ProgrammeVersion.number == decision.version_number))
              .join(Institution, Institution.id == Programme.provider_id))
-    return Listing(query, decision, _status(decision.id, decision.outcome), ProgrammeVersion.title,
+    return Listing(query, decision, status_sql(decision.id, decision.outcome), ProgrammeVersion.title,
                    ProgrammeVersion.field_code, ProgrammeVersion.eqf_level)
 
 
-def _status(decision_id: ColumnElement[int], outcome: ColumnElement[str]) -> ColumnElement[str]:
+def status_sql(decision_id: ColumnElement[int], outcome: ColumnElement[str]) -> ColumnElement[str]:
     """`status_of` in SQL, for the decision `decision_id` of `outcome`."""
     amended = func.coalesce(select(Addendum.outcome).where(Addendum.decision_id == decision_id)
                             .order_by(Addendum.id.desc()).limit(1).scalar_subquery(), outcome)
@@ -176,35 +179,28 @@ def search(session: Session, filters: Filters, *, today: date, vocabularies: Voc
            facets: Facets | None = None) -> Page:
     """One page of the register, by title, in one query whatever its size.
 
-    Only the page's own entries read the proposal and the status. Unfiltered, the page is chosen along the
-    index on the lowered title (ix_programme_versions_sort_title), stopping once full, and how many there are
-    comes from the `facets` of the same day (else from a count). Filtered, the matches are sorted and counted
-    as narrow rows (ids and titles) before anything wide is read.
+    The page is chosen from `register_entries` alone, as narrow rows (ids and titles) along its indexes; only its
+    own entries then read the approved version and the provider's name. Unfiltered, the page is walked along the
+    title index, stopping once full, and how many there are comes from the `facets` of the same day (else from a
+    count); filtered, the matches are counted and sorted as they are chosen.
     """
     page, per_page = max(filters.page, 1), min(max(filters.per_page, 1), MAX_PER_PAGE)
-    found = listing(session, today)
-    conditions = _conditions(found, filters)
-    matching = found.query.where(*conditions)
-    if conditions or facets is None:  # materialised: the planners would rather walk the title index through all
-        # lower(title) is sort_title, computed from the covering index rather than read from each (large) row.
-        matches = (matching.with_only_columns(ProgrammeVersion.id, func.lower(found.title).label("title"),
-                                              ProgrammeVersion.programme_id)
-                   .cte("matches").prefix_with("MATERIALIZED"))
-        chosen = (select(matches.c.id, func.count().over().label("total"))
-                  .order_by(matches.c.title, matches.c.programme_id))
-    else:
-        total, version = literal(facets.entries), aliased(ProgrammeVersion)
-        chosen = (select(version.id, total.label("total"))
-                  .where(matching.with_only_columns(literal(1)).where(ProgrammeVersion.id == version.id).exists())
-                  .order_by(version.sort_title, version.programme_id))
-    chosen = chosen.limit(per_page).offset((page - 1) * per_page).subquery()
+    conditions = _conditions(filters)
+    matching = [*_valid(today), *conditions]
+    total = func.count().over() if conditions or facets is None else literal(facets.entries)
+    chosen = (select(RegisterEntry.programme_id, total.label("total")).where(*matching)
+              .order_by(RegisterEntry.sort_title, RegisterEntry.programme_id)
+              .limit(per_page).offset((page - 1) * per_page).subquery())
     result = session.execute(
-        matching.with_only_columns(Programme.id, Institution.name, ProgrammeVersion.content, found.status,
-                                   found.decision.valid_from, found.decision.valid_until, chosen.c.total)
-        .join(chosen, chosen.c.id == ProgrammeVersion.id)
-        .order_by(ProgrammeVersion.sort_title, ProgrammeVersion.programme_id)).all()
+        select(RegisterEntry.programme_id, Institution.name, ProgrammeVersion.content, RegisterEntry.status,
+               RegisterEntry.valid_from, RegisterEntry.valid_until, chosen.c.total)
+        .join(RegisterEntry, RegisterEntry.programme_id == chosen.c.programme_id)
+        .join(ProgrammeVersion, ProgrammeVersion.id == RegisterEntry.version_id)
+        .join(Institution, Institution.id == RegisterEntry.provider_id)
+        .order_by(RegisterEntry.sort_title, RegisterEntry.programme_id)).all()
     if not result and page > 1:  # past the last page: still say how many there are
-        return Page([], session.scalar(matching.with_only_columns(func.count())) or 0, page, per_page)
+        return Page([], session.scalar(select(func.count()).select_from(RegisterEntry).where(*matching)) or 0,
+                    page, per_page)
     rows = [_row(programme_id, provider, proposal_from_dict(json.loads(content)), RegisterStatus(status),
                  valid_from, valid_until, vocabularies)
             for programme_id, provider, content, status, valid_from, valid_until, _ in result]
@@ -213,30 +209,21 @@ def search(session: Session, filters: Filters, *, today: date, vocabularies: Voc
 
 def facets(session: Session, *, today: date, vocabularies: Vocabularies) -> Facets:
     """The providers, fields and EQF levels of the micro-credentials accredited today, and how many there are, in
-    one query: each candidate value (a provider, a field or a level some version has) is kept when one entry has
-    it, which the database answers from the first such entry it finds; only the count reads every entry."""
-    found = listing(session, today)
-    candidate, provider = aliased(ProgrammeVersion), aliased(Institution)
-    fields = select(candidate.field_code).where(candidate.field_code.is_not(None)).distinct().subquery()
-    levels = select(candidate.eqf_level).where(candidate.eqf_level.is_not(None)).distinct().subquery()
-
-    def having(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-        return found.query.with_only_columns(literal(1)).where(condition).exists()
-
+    one query over `register_entries`: a provider is kept when one of its entries is valid today (a seek in the
+    provider index), and the entries valid today are counted by field and level in one pass along the field index
+    (a few hundred pairs), from which the fields, the levels and the total follow."""
+    valid = _valid(today)
+    has_entry = (select(literal(1)).select_from(RegisterEntry)
+                 .where(RegisterEntry.provider_id == Institution.id, *valid).exists())
     rows = session.execute(union_all(
-        select(literal("provider"), provider.id, provider.name, literal(None, Integer))
-        .where(having(Programme.provider_id == provider.id)),
-        select(literal("field"), literal(None, Integer), fields.c.field_code, literal(None, Integer))
-        .where(having(ProgrammeVersion.field_code == fields.c.field_code)),
-        select(literal("level"), literal(None, Integer), literal(None, String), levels.c.eqf_level)
-        .where(having(ProgrammeVersion.eqf_level == levels.c.eqf_level)),
-        select(literal("entries"), found.query.with_only_columns(func.count()).scalar_subquery(),
-               literal(None, String), literal(None, Integer)))).all()
+        select(literal("provider"), Institution.id, Institution.name, literal(None, Integer)).where(has_entry),
+        select(literal("pair"), func.count(), RegisterEntry.field_code, RegisterEntry.eqf_level).where(*valid)
+        .group_by(RegisterEntry.field_code, RegisterEntry.eqf_level))).all()
     providers = sorted(((i, name) for kind, i, name, _ in rows if kind == "provider"), key=lambda p: p[1].lower())
-    codes = sorted(code for kind, _, code, _ in rows if kind == "field")
+    pairs = [(n, code, level) for kind, n, code, level in rows if kind == "pair"]
+    codes = sorted({code for _, code, _ in pairs if code is not None})
     return Facets(providers, [(code, f"{code} {vocabularies.isced_fields.get(code, '')}".strip()) for code in codes],
-                  sorted(level for kind, _, _, level in rows if kind == "level"),
-                  next(n for kind, n, _, _ in rows if kind == "entries"))
+                  sorted({level for _, _, level in pairs if level is not None}), sum(n for n, _, _ in pairs))
 
 
 @dataclass(frozen=True)
@@ -395,21 +382,30 @@ def _criterion(rubric: Rubric, criterion: Criterion, aggregate: CriterionAggrega
                            aggregate.n + aggregate.n_na, clean(agreed.reason) if agreed else "")
 
 
-def _conditions(found: Listing, filters: Filters) -> list[ColumnElement[bool]]:
+def _valid(today: date) -> list[ColumnElement[bool]]:
+    """An entry is on the register while its approval is valid: the date test the table leaves to its readers."""
+    return [RegisterEntry.valid_from <= today, RegisterEntry.valid_until >= today]
+
+
+def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The visitor's filters on `register_entries`: the free text matches the (lowered) title or the provider's
+    name or short name, case-insensitively, with the LIKE wildcards taken literally."""
     conditions = []
     term = filters.search.strip().lower()
     if term:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\")
-                                for column in (found.title, Institution.name, Institution.short_name))))
+        providers = select(Institution.id).where(or_(func.lower(Institution.name).like(pattern, escape="\\"),
+                                                     func.lower(Institution.short_name).like(pattern, escape="\\")))
+        conditions.append(or_(RegisterEntry.sort_title.like(pattern, escape="\\"),
+                              RegisterEntry.provider_id.in_(providers)))
     if filters.field:
-        conditions.append(found.field == filters.field)
+        conditions.append(RegisterEntry.field_code == filters.field)
     if filters.level is not None:
-        conditions.append(found.level == filters.level)
+        conditions.append(RegisterEntry.eqf_level == filters.level)
     if filters.provider_id is not None:
-        conditions.append(Programme.provider_id == filters.provider_id)
+        conditions.append(RegisterEntry.provider_id == filters.provider_id)
     if filters.status is not None:
-        conditions.append(found.status == filters.status.value)
+        conditions.append(RegisterEntry.status == filters.status.value)
     return conditions
 
 
