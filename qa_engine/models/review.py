@@ -88,6 +88,9 @@ class Assignment(Base):
               postgresql_where=text("status NOT IN ('declined', 'removed')")),
         # The QA dashboard's late invitations per round; a reviewer's submitted reviews, latest first.
         Index("ix_review_assignments_round", "review_id", "status", "invited_at"),
+        # The invitations still unanswered, oldest first (a few in a hundred seats): late ones are found from here.
+        Index("ix_review_assignments_invited", "invited_at", "id", "review_id", "reviewer_id",
+              sqlite_where=text("status = 'invited'"), postgresql_where=text("status = 'invited'")),
         Index("ix_review_assignments_reviewer", "reviewer_id", "status", "submitted_at"),
         # The analytics: the reviews submitted in a period, with all the turnaround and cost read of them.
         Index("ix_review_assignments_seats", "status", "submitted_at", "review_id", "reviewer_id", "invited_at",
