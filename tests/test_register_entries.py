@@ -20,10 +20,12 @@ from qa_engine.commands.register import register
 from qa_engine.domain.decisions import ACCREDITING, AppealOutcome
 from qa_engine.domain.workflow import State
 from qa_engine.models import Appeal, Decision, Programme, RegisterEntry
+from qa_engine.models.register_entry import RegisterWord
 from qa_engine.services import appeals, bulk_seed, decision_records, register_entries, validity
-from qa_engine.services.register import RegisterStatus
+from qa_engine.services.register import SEPARATORS, RegisterStatus, words_of
 
 MIGRATION = Path(__file__).parents[1] / "migrations/versions/20261124_1200_e5a7c9d1f3b2_register_entries.py"
+SEARCH_MIGRATION = Path(__file__).parents[1] / "migrations/versions/20261124_1330_b8d0f2a4c6e8_register_search.py"
 
 
 @pytest.fixture
@@ -157,6 +159,28 @@ def test_a_bulk_seeded_register_equals_a_rebuild(app, session) -> None:
     assert register_entries.rebuild(session) == len(seeded)
     session.commit()
     assert entries(session) == seeded
+
+
+def test_drift_sees_the_words_table_and_rebuild_mends_it(app, session, people, client_for) -> None:
+    decision = decide(session, people, client_for)
+    entry = session.get(RegisterEntry, decision.programme_id)
+    assert {w for w in session.scalars(select(RegisterWord.word))} == set(words_of(entry.words))
+    assert "almagro" in words_of(entry.words)  # the provider's name, lowered
+    session.execute(delete(RegisterWord).where(RegisterWord.word == "almagro"))
+    session.add(RegisterWord(word="stray", programme_id=decision.programme_id + 1000))
+    session.commit()
+    found = register_entries.drift(session)
+    assert (found.missing, found.extra, found.changed) == ([], [decision.programme_id + 1000], [decision.programme_id])
+    register_entries.rebuild(session)
+    session.commit()
+    assert entries(session) == {decision.programme_id: RegisterStatus.APPROVED}
+
+
+def test_the_search_migration_froze_the_separators() -> None:
+    spec = importlib.util.spec_from_file_location("register_search_migration", SEARCH_MIGRATION)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.SEPARATORS == SEPARATORS
 
 
 def test_the_migration_froze_the_domain_values_it_was_written_with() -> None:

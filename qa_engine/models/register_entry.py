@@ -6,6 +6,11 @@ than the services, as for the stage stays: decisions, conditions and addenda are
 services, the bulk seeder, test fixtures), and a register that missed one would publish a wrong accreditation.
 Nothing in Python writes here but `services.register_entries.rebuild`; the register only reads it.
 
+Each entry also holds its `words` (title, provider name and short name, lowered), and `register_words` its distinct
+words, kept by triggers on the entries (migration 20261124_1330), so that the register finds a word by its
+beginning with a seek in that table's key; `register_stamps` holds one version that every change of the entries
+bumps, so that what the register computes from all its entries can be kept until they change.
+
 Whether an entry is valid today (valid_from <= today <= valid_until) is left to the reader, so that nothing
 depends on a job run at midnight.
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qa_engine.db import Base
@@ -46,6 +51,38 @@ class RegisterEntry(Base):
     status: Mapped[str] = mapped_column(String(20))  # a services.register.RegisterStatus value
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
+    words: Mapped[str | None] = mapped_column(Text)  # lower(title || ' ' || provider name || ' ' || short name)
 
     def __repr__(self) -> str:
         return f"<RegisterEntry programme {self.programme_id} decision {self.decision_id} {self.status}>"
+
+
+#: Byte order on PostgreSQL as on SQLite, so that the words beginning with a prefix are one range of the key.
+WORD = Text().with_variant(Text(collation="C"), "postgresql")
+
+
+class RegisterWord(Base):
+    """A word of an entry's `words`, split at services.register.SEPARATORS; the key (word, programme) is the
+    search's index and the second one serves the triggers that rewrite a programme's words."""
+
+    __tablename__ = "register_words"
+    __table_args__ = (Index("ix_register_words_programme", "programme_id"), {"sqlite_with_rowid": False})
+
+    word: Mapped[str] = mapped_column(WORD, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+    def __repr__(self) -> str:
+        return f"<RegisterWord {self.word!r} programme {self.programme_id}>"
+
+
+class RegisterStamp(Base):
+    """One row (id 1) whose version the triggers bump at every change of `register_entries`; missing (a truncated
+    test database) until the next change writes it."""
+
+    __tablename__ = "register_stamps"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<RegisterStamp {self.version}>"

@@ -14,6 +14,8 @@ named, and every published free text goes through the blind-review scrubber.
 from __future__ import annotations
 
 import json
+import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,12 +28,13 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    any_,
     case,
     cast,
     exists,
     func,
+    intersect,
     literal,
-    or_,
     select,
     type_coerce,
     union_all,
@@ -60,9 +63,16 @@ from qa_engine.models import (
     Review,
     User,
 )
+from qa_engine.models.register_entry import RegisterStamp, RegisterWord
 from qa_engine.services import decision_records, reviews
 
 MAX_PER_PAGE = 100
+#: What splits the words of the entries (migration 20261124_1330 writes them out for the triggers) and of a search.
+SEPARATORS = ("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\f\v\u00a0\u2010\u2011\u2012\u2013\u2014\u2018\u2019\u201c"
+              "\u201d\u00ab\u00bb\u00b7\u2026")
+MAX_WORDS = 8  # of a search: more narrow nothing that a visitor means, and each is one more index seek
+_SPLIT = re.compile("[ " + re.escape(SEPARATORS) + "]+")
+_LAST = "\U0010ffff"  # sorts after every character: a prefix's words are those from it to it + _LAST
 
 
 class RegisterStatus(StrEnum):
@@ -82,7 +92,8 @@ def status_of(outcome: Outcome, conditions_open: bool) -> RegisterStatus:
 
 @dataclass(frozen=True)
 class Filters:
-    """What a visitor asked for: free text (title or provider), field, EQF level, provider, status, page."""
+    """What a visitor asked for: words (of the title or provider, by their beginning), field, EQF level, provider,
+    status, page."""
 
     search: str = ""
     field: str = ""
@@ -182,14 +193,17 @@ def search(session: Session, filters: Filters, *, today: date, vocabularies: Voc
     The page is chosen from `register_entries` alone, as narrow rows (ids and titles) along its indexes; only its
     own entries then read the approved version and the provider's name. Unfiltered, the page is walked along the
     title index, stopping once full, and how many there are comes from the `facets` of the same day (else from a
-    count); filtered, the matches are counted and sorted as they are chosen.
+    count); filtered, the matches are counted and sorted as they are chosen. A search by words first finds all its
+    matches (a materialized CTE, from the words' index): else PostgreSQL, misled by the LIMIT, walks the title
+    index and tests every entry's words.
     """
     page, per_page = max(filters.page, 1), min(max(filters.per_page, 1), MAX_PER_PAGE)
-    conditions = _conditions(filters)
+    conditions = _conditions(filters, session.get_bind().dialect.name == "postgresql")
     matching = [*_valid(today), *conditions]
     total = func.count().over() if conditions or facets is None else literal(facets.entries)
-    chosen = (select(RegisterEntry.programme_id, total.label("total")).where(*matching)
-              .order_by(RegisterEntry.sort_title, RegisterEntry.programme_id)
+    narrow = select(RegisterEntry.programme_id, RegisterEntry.sort_title).where(*matching)
+    found = narrow.cte("matches").prefix_with("MATERIALIZED") if words_of(filters.search) else narrow.subquery()
+    chosen = (select(found.c.programme_id, total.label("total")).order_by(found.c.sort_title, found.c.programme_id)
               .limit(per_page).offset((page - 1) * per_page).subquery())
     result = session.execute(
         select(RegisterEntry.programme_id, Institution.name, ProgrammeVersion.content, RegisterEntry.status,
@@ -207,23 +221,38 @@ def search(session: Session, filters: Filters, *, today: date, vocabularies: Voc
     return Page(rows, result[0][-1] if result else 0, page, per_page)
 
 
+#: Per engine, the last facets' rows and their key (day, register version): exact, as the facets change only with
+#: the entries (whose every change bumps the version) or the day. Per engine rather than per process, so that two
+#: databases (or a test database emptied and filled again) never share one.
+_facet_rows: weakref.WeakKeyDictionary[Any, tuple[tuple[date, int | None], list[Any]]] = weakref.WeakKeyDictionary()
+
+
 def facets(session: Session, *, today: date, vocabularies: Vocabularies) -> Facets:
-    """The providers, fields and EQF levels of the micro-credentials accredited today, and how many there are, in
-    one query over `register_entries`: a provider is kept when one of its entries is valid today (a seek in the
-    provider index), and the entries valid today are counted by field and level in one pass along the field index
-    (a few hundred pairs), from which the fields, the levels and the total follow."""
-    valid = _valid(today)
-    has_entry = (select(literal(1)).select_from(RegisterEntry)
-                 .where(RegisterEntry.provider_id == Institution.id, *valid).exists())
-    rows = session.execute(union_all(
-        select(literal("provider"), Institution.id, Institution.name, literal(None, Integer)).where(has_entry),
-        select(literal("pair"), func.count(), RegisterEntry.field_code, RegisterEntry.eqf_level).where(*valid)
-        .group_by(RegisterEntry.field_code, RegisterEntry.eqf_level))).all()
+    """The providers, fields and EQF levels of the micro-credentials accredited today, and how many there are:
+    computed once a day and change of the register (one read of its version), else kept from the last request."""
+    key = (today, session.scalar(select(RegisterStamp.version).where(RegisterStamp.id == 1)))
+    bind = session.get_bind()
+    cached = _facet_rows.get(bind)
+    rows = cached[1] if cached is not None and cached[0] == key else _facet_query(session, today)
+    _facet_rows[bind] = (key, rows)
     providers = sorted(((i, name) for kind, i, name, _ in rows if kind == "provider"), key=lambda p: p[1].lower())
     pairs = [(n, code, level) for kind, n, code, level in rows if kind == "pair"]
     codes = sorted({code for _, code, _ in pairs if code is not None})
     return Facets(providers, [(code, f"{code} {vocabularies.isced_fields.get(code, '')}".strip()) for code in codes],
                   sorted({level for _, _, level in pairs if level is not None}), sum(n for n, _, _ in pairs))
+
+
+def _facet_query(session: Session, today: date) -> list[Any]:
+    """The facets' rows in one query over `register_entries`: a provider is kept when one of its entries is valid
+    today (a seek in the provider index), and the entries valid today are counted by field and level in one pass
+    along the field index (a few hundred pairs), from which the fields, the levels and the total follow."""
+    valid = _valid(today)
+    has_entry = (select(literal(1)).select_from(RegisterEntry)
+                 .where(RegisterEntry.provider_id == Institution.id, *valid).exists())
+    return [tuple(row) for row in session.execute(union_all(
+        select(literal("provider"), Institution.id, Institution.name, literal(None, Integer)).where(has_entry),
+        select(literal("pair"), func.count(), RegisterEntry.field_code, RegisterEntry.eqf_level).where(*valid)
+        .group_by(RegisterEntry.field_code, RegisterEntry.eqf_level))).all()]
 
 
 @dataclass(frozen=True)
@@ -387,17 +416,29 @@ def _valid(today: date) -> list[ColumnElement[bool]]:
     return [RegisterEntry.valid_from <= today, RegisterEntry.valid_until >= today]
 
 
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """The visitor's filters on `register_entries`: the free text matches the (lowered) title or the provider's
-    name or short name, case-insensitively, with the LIKE wildcards taken literally."""
+def _beginning(word: str) -> Select:
+    """The programmes with a word that begins with `word`."""
+    prefix = func.lower(literal(word))
+    return select(RegisterWord.programme_id).where(RegisterWord.word >= prefix, RegisterWord.word < prefix + _LAST)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of `text` as the register splits them (at SEPARATORS and spaces), each once, in order."""
+    return list(dict.fromkeys(word for word in _SPLIT.split(text) if word))
+
+
+def _conditions(filters: Filters, postgresql: bool = False) -> list[ColumnElement[bool]]:
+    """The visitor's filters on `register_entries`. Each word of the search must begin a word of the entry (its
+    title, provider name or short name): a range of `register_words`' key, lowered by the database's lower() as
+    the entries' words are; words are bound values, so nothing typed is syntax, and punctuation only separates.
+    On PostgreSQL the programmes so found are an array, whose entries are sought by primary key: with a
+    set instead, the planner prefers to read every entry and hash the matches."""
     conditions = []
-    term = filters.search.strip().lower()
-    if term:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        providers = select(Institution.id).where(or_(func.lower(Institution.name).like(pattern, escape="\\"),
-                                                     func.lower(Institution.short_name).like(pattern, escape="\\")))
-        conditions.append(or_(RegisterEntry.sort_title.like(pattern, escape="\\"),
-                              RegisterEntry.provider_id.in_(providers)))
+    words = [_beginning(word) for word in words_of(filters.search)[:MAX_WORDS]]
+    if words:
+        found = words[0] if len(words) == 1 else intersect(*words)
+        conditions.append(RegisterEntry.programme_id == any_(func.array(found.scalar_subquery())) if postgresql
+                          else RegisterEntry.programme_id.in_(found))
     if filters.field:
         conditions.append(RegisterEntry.field_code == filters.field)
     if filters.level is not None:
