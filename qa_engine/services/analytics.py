@@ -2,12 +2,13 @@
 what assurance costs, per programme and per month of a period.
 
 Everything is read in a fixed number of statements, whatever the number of programmes, and the database does the
-sums, so that only the rows shown come here (tens, not one per programme or review). Stage times come from the
-stays the database keeps from the audit trail (models.StageStay, by a trigger), indexed by stage and end.
-Percentiles: PostgreSQL takes them itself (percentile_cont, which interpolates as domain.stats does); SQLite has
-no percentile aggregate, so it picks only the rows at the two ranks each percentile needs (domain.stats.ranks):
-per stage by ORDER BY ... LIMIT 2 OFFSET, per reviewer by ROW_NUMBER over the reviewer's durations. Date
-arithmetic, which the two spell differently, goes through `_Dialect`.
+sums, so that only the rows shown come here (tens, not one per programme). Stage times come from the stays the
+database keeps from the audit trail (models.StageStay, by a trigger), indexed by stage and end. Percentiles:
+PostgreSQL takes them itself (percentile_cont, which interpolates as domain.stats does); SQLite has no percentile
+aggregate, so per stage it picks only the rows at the two ranks each percentile needs (domain.stats.ranks, by
+ORDER BY ... LIMIT 2 OFFSET), and for review turnaround one narrow row per review submitted in the period comes
+here (ROW_NUMBER per reviewer was slower). Date arithmetic, which the two spell differently, goes through
+`_Dialect`. The page shows a period's figures kept for a few minutes (`snapshot`).
 
 Costs: reviewer hours declared on each submitted review (Assignment.hours) x REVIEWER_HOURLY_RATE, and QA
 officer time per audited step (OFFICER_MINUTES, minutes per action) x OFFICER_HOURLY_RATE. A review counts in
