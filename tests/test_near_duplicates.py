@@ -7,6 +7,7 @@ from sql_counts import engine_of, recorded
 
 from qa_engine.domain.roles import Role
 from qa_engine.domain.workflow import State
+from qa_engine.models import Programme, User
 from qa_engine.services import proposals
 
 
@@ -18,14 +19,20 @@ def _content_reads(app, client, url: str) -> int:  # noqa: ANN001
     return sum("programme_versions.content" in sql and "programme_versions.id IN" in sql for sql in seen)
 
 
-def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_read_once(app, session,
-                                                                                        client_for) -> None:
+def _approved_and_its_twin_draft(session) -> tuple[User, Programme, Programme]:  # noqa: ANN001
+    """A designer, an approved programme of theirs and a draft with the same proposal (committed)."""
     designer = make_user(session, Role.DESIGNER)
     twin = make_programme(session, designer, data=sound_proposal())
     make_submitted(session, twin, designer)
     twin.state = State.APPROVED
     draft = make_programme(session, designer, data=sound_proposal())
     session.commit()
+    return designer, twin, draft
+
+
+def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_read_once(app, session,
+                                                                                        client_for) -> None:
+    designer, twin, draft = _approved_and_its_twin_draft(session)
     client = client_for(designer)
 
     proposals._APPROVED.entries.clear()  # as in a fresh process
@@ -39,12 +46,7 @@ def test_a_draft_like_an_approved_programme_is_warned_and_the_approved_one_is_re
 
 def test_a_worker_started_with_warm_caches_has_read_the_approved_programmes_before_its_first_draft(
         app, session, make_app, client_for) -> None:  # noqa: ANN001
-    designer = make_user(session, Role.DESIGNER)
-    twin = make_programme(session, designer, data=sound_proposal())
-    make_submitted(session, twin, designer)
-    twin.state = State.APPROVED
-    draft = make_programme(session, designer, data=sound_proposal())
-    session.commit()
+    designer, twin, draft = _approved_and_its_twin_draft(session)
 
     proposals._APPROVED.entries.clear()  # as in a fresh process
     make_app()  # WARM_CACHES off (the default): nothing read at start

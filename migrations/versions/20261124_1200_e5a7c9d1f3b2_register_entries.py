@@ -98,19 +98,21 @@ def upgrade() -> None:
         _triggers_sqlite()
 
 
-def _refresh(programme: str) -> str:
-    """Delete the programme's row and insert it again if it is accredited."""
+def _refresh(programme: str, entries: str) -> str:
+    """Delete the programme's row and insert it again, by `entries`, if it is accredited."""
     return (f"DELETE FROM register_entries WHERE programme_id = {programme}; "
-            f"{ENTRIES.format(where=f'd.programme_id = {programme} AND')};")
+            f"{entries.format(where=f'd.programme_id = {programme} AND')};")
 
 
-def _triggers_sqlite() -> None:
+def _triggers_sqlite(entries: str = ENTRIES) -> None:
+    """One trigger per event (a later revision passes its own `entries`, with more columns)."""
     for name, event, condition, programme in SOURCES:
         when = f"WHEN {condition}" if condition else ""
-        op.execute(f"CREATE TRIGGER register_entries_{name} AFTER {event} {when} BEGIN {_refresh(programme)} END")
+        op.execute(f"CREATE TRIGGER register_entries_{name} AFTER {event} {when} BEGIN {_refresh(programme, entries)} "
+                   "END")
 
 
-def _triggers_pg() -> None:
+def _triggers_pg(entries: str = ENTRIES) -> None:
     """One function: the row's programme found by the table it fires on; one trigger per event."""
     op.execute(f"""CREATE FUNCTION register_entries_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
                    DECLARE programme integer;
@@ -119,7 +121,7 @@ def _triggers_pg() -> None:
                      ELSIF TG_TABLE_NAME = 'decisions' THEN programme := NEW.programme_id;
                      ELSE SELECT programme_id INTO programme FROM decisions WHERE id = NEW.decision_id;
                      END IF;
-                     {_refresh("programme")}
+                     {_refresh("programme", entries)}
                      RETURN NULL;
                    END $$""")
     for name, event, condition, _ in SOURCES:
@@ -128,14 +130,17 @@ def _triggers_pg() -> None:
                        EXECUTE FUNCTION register_entries_refresh()""")
 
 
-def downgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
+def _drop_triggers(*, postgresql: bool) -> None:
     for name, event, _, _ in SOURCES:
         table = event.rsplit(" ", 1)[1]
         op.execute(f"DROP TRIGGER register_entries_{name} ON {table}" if postgresql
                    else f"DROP TRIGGER register_entries_{name}")
     if postgresql:
         op.execute("DROP FUNCTION register_entries_refresh()")
+
+
+def downgrade() -> None:
+    _drop_triggers(postgresql=op.get_bind().dialect.name == "postgresql")
     for name, _ in reversed(INDEXES):
         op.drop_index(name, table_name="register_entries")
     op.drop_table("register_entries")

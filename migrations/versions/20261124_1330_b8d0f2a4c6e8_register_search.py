@@ -21,6 +21,7 @@ Create Date: 2026-11-24 13:30:00.000000
 """
 import importlib.util
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,16 +34,6 @@ depends_on: str | Sequence[str] | None = None
 
 #: services.register.SEPARATORS: what splits words (ASCII punctuation, white space, common typographic marks).
 SEPARATORS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\f\v\u00a0\u2010\u2011\u2012\u2013\u2014\u2018\u2019\u201c\u201d\u00ab\u00bb\u00b7\u2026"
-#: (name, event, condition, the programme's id): as the previous revision declares them.
-SOURCES: tuple[tuple[str, str, str, str], ...] = (
-    ("decisions_recorded", "INSERT ON decisions", "", "NEW.programme_id"),
-    ("decisions_settled", "UPDATE OF status ON decisions", "", "NEW.programme_id"),
-    ("conditions_set", "INSERT ON conditions", "", "(SELECT programme_id FROM decisions WHERE id = NEW.decision_id)"),
-    ("conditions_judged", "UPDATE OF status ON conditions", "",
-     "(SELECT programme_id FROM decisions WHERE id = NEW.decision_id)"),
-    ("addenda_issued", "INSERT ON decision_addenda", "", "(SELECT programme_id FROM decisions WHERE id = NEW.decision_id)"),
-    ("programmes_moved", "UPDATE OF state ON programmes", "OLD.state IS NOT NEW.state", "NEW.id"),
-)
 COLUMNS = ("programme_id, decision_id, version_id, provider_id, field_code, eqf_level, title, sort_title, status, "
            "valid_from, valid_until, words")
 
@@ -118,26 +109,20 @@ def upgrade() -> None:
                + _words("register_entries.title", "i.name", "i.short_name")
                + " FROM institutions i WHERE i.id = register_entries.provider_id)")
     if op.get_bind().dialect.name == "postgresql":
-        _drop_entry_triggers(postgresql=True)
+        _previous()._drop_triggers(postgresql=True)
         _triggers_pg()
         op.execute(f"INSERT INTO register_words (word, programme_id) SELECT w, programme_id FROM register_entries, "
                    f"LATERAL ({_split_pg('words')}) AS split")
     else:
-        _drop_entry_triggers(postgresql=False)
+        _previous()._drop_triggers(postgresql=False)
         _triggers_sqlite()
         op.execute("INSERT INTO register_words (word, programme_id) "
                    + _split_sqlite("(SELECT programme_id, words AS x FROM register_entries)"))
 
 
-def _refresh(programme: str) -> str:
-    return (f"DELETE FROM register_entries WHERE programme_id = {programme}; "
-            f"{ENTRIES.format(where=f'd.programme_id = {programme} AND')};")
-
-
 def _triggers_sqlite() -> None:
-    for name, event, condition, programme in SOURCES:
-        when = f"WHEN {condition}" if condition else ""
-        op.execute(f"CREATE TRIGGER register_entries_{name} AFTER {event} {when} BEGIN {_refresh(programme)} END")
+    """The previous revision's entry triggers with the provider's words, and the words' and the stamp's."""
+    _previous()._triggers_sqlite(ENTRIES)
     op.execute(f"CREATE TRIGGER register_entries_renamed AFTER UPDATE OF name, short_name ON institutions "
                f"WHEN {RENAMED_WHEN} BEGIN {RENAMED}; END")
     added = ("INSERT INTO register_words (word, programme_id) "
@@ -151,20 +136,7 @@ def _triggers_sqlite() -> None:
 
 def _triggers_pg() -> None:
     """The previous revision's function with the provider's words, and one function for the words and the stamp."""
-    op.execute(f"""CREATE FUNCTION register_entries_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
-                   DECLARE programme integer;
-                   BEGIN
-                     IF TG_TABLE_NAME = 'programmes' THEN programme := NEW.id;
-                     ELSIF TG_TABLE_NAME = 'decisions' THEN programme := NEW.programme_id;
-                     ELSE SELECT programme_id INTO programme FROM decisions WHERE id = NEW.decision_id;
-                     END IF;
-                     {_refresh("programme")}
-                     RETURN NULL;
-                   END $$""")
-    for name, event, condition, _ in SOURCES:
-        when = f"WHEN ({condition.replace(' IS NOT ', ' IS DISTINCT FROM ')})" if condition else ""
-        op.execute(f"""CREATE TRIGGER register_entries_{name} AFTER {event} FOR EACH ROW {when}
-                       EXECUTE FUNCTION register_entries_refresh()""")
+    _previous()._triggers_pg(ENTRIES)
     op.execute(f"""CREATE FUNCTION register_entries_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
                    BEGIN {RENAMED}; RETURN NULL; END $$""")
     op.execute(f"""CREATE TRIGGER register_entries_renamed AFTER UPDATE OF name, short_name ON institutions
@@ -186,15 +158,6 @@ def _triggers_pg() -> None:
                   FOR EACH ROW EXECUTE FUNCTION register_words_refresh()""")
 
 
-def _drop_entry_triggers(*, postgresql: bool) -> None:
-    for name, event, _, _ in SOURCES:
-        table = event.rsplit(" ", 1)[1]
-        op.execute(f"DROP TRIGGER register_entries_{name} ON {table}" if postgresql
-                   else f"DROP TRIGGER register_entries_{name}")
-    if postgresql:
-        op.execute("DROP FUNCTION register_entries_refresh()")
-
-
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     if postgresql:
@@ -206,8 +169,8 @@ def downgrade() -> None:
         for name in ("register_words_added", "register_words_removed", "register_words_changed",
                      "register_entries_renamed"):
             op.execute(f"DROP TRIGGER {name}")
-    _drop_entry_triggers(postgresql=postgresql)
     previous = _previous()
+    previous._drop_triggers(postgresql=postgresql)
     previous._triggers_pg() if postgresql else previous._triggers_sqlite()
     op.drop_table("register_stamps")
     op.drop_index("ix_register_words_programme", table_name="register_words")
@@ -215,8 +178,10 @@ def downgrade() -> None:
     op.drop_column("register_entries", "words")
 
 
+@cache
 def _previous():  # noqa: ANN202
-    """The module of revision e5a7c9d1f3b2, which creates the triggers this one replaces."""
+    """The module of revision e5a7c9d1f3b2, which creates (and drops) the entry triggers this one replaces: they
+    differ only in the query that fills an entry, ENTRIES here."""
     path = Path(__file__).with_name("20261124_1200_e5a7c9d1f3b2_register_entries.py")
     spec = importlib.util.spec_from_file_location("register_entries_e5a7c9d1f3b2", path)
     module = importlib.util.module_from_spec(spec)
