@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from qa_engine import create_app, migrations
+from qa_engine.commands.attention import attention
 from qa_engine.commands.exports import export
 from qa_engine.commands.mail import worker
 from qa_engine.commands.proposals import import_elm, screen
@@ -169,7 +170,7 @@ def create_admin(email: str, name: str, institution: str, country: str, password
 for command in (rubrics, screen, import_elm):
     cli.add_command(command)
 # These use the database: its trouble is one clear line, not a traceback.
-for command in (export, worker, remind, expire, reports, register):
+for command in (export, worker, remind, expire, reports, register, attention):
     command.callback = friendly_errors(command.callback)
     cli.add_command(command)
 

@@ -284,9 +284,33 @@ def test_filters_by_state_provider_and_level_and_search_by_title_or_provider(app
     assert titles("state=submitted") == ["Cloud Basics", "Data Literacy", "Green Skills"]
     assert titles("q=literacy") == ["Data Literacy"]
     assert titles("q=westmoor") == ["Green Skills"]
-    assert titles("q=%25") == []
+    assert titles("q=green+west") == ["Green Skills"]  # every word begins a word of the title or the provider
+    assert titles("q=iteracy") == [] and titles("q=lit%25acy") == []  # no part of a word, no wildcard
     page = client.get("/qa/dashboard?level=6").get_data(as_text=True)
     assert '<option selected value="6">6</option>' in page and "2 programmes match" in page
+
+
+def test_past_its_limit_the_provider_filter_lists_the_first_providers_and_the_chosen_one(app, session, people,
+                                                                                          client_for,
+                                                                                          monkeypatch) -> None:
+    programme(session, people, "Green Skills", designer=people.other_designer)
+    programme(session, people, "Data Literacy")
+    session.commit()
+    client = client_for(people.officer)
+    page = client.get("/qa/dashboard").get_data(as_text=True)
+    assert f'value="{people.other.id}">Westmoor College</option>' in page and "The first" not in page
+    monkeypatch.setattr(dashboards, "LISTED_PROVIDERS", 1)
+    page = client.get("/qa/dashboard").get_data(as_text=True)
+    options = section(page, "programmes-heading").split("</select>")[1]  # state, then provider
+    assert "Eastvale University</option>" in options and "Westmoor College</option>" not in options
+    assert "The first 1 providers by name" in page
+    # each row's provider narrows the list to it, and a provider past the limit is offered once chosen
+    link = f'/qa/dashboard?provider={people.other.id}&amp;within=90'
+    assert f'<a href="{link}"' in page
+    chosen = client.get(link.replace("&amp;", "&"))
+    assert chosen.status_code == 200
+    assert list_titles(chosen.get_data(as_text=True)) == ["Green Skills"]
+    assert f'<option selected value="{people.other.id}">Westmoor College</option>' in chosen.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("query", "field"), [("state=nonsense", "state"), ("level=12", "level"),

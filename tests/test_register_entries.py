@@ -18,11 +18,12 @@ from test_decisions_corrections import correction
 
 from qa_engine.commands.register import register
 from qa_engine.domain.decisions import ACCREDITING, AppealOutcome
+from qa_engine.domain.words import SEPARATORS, words_of
 from qa_engine.domain.workflow import State
 from qa_engine.models import Appeal, Decision, Programme, RegisterEntry
 from qa_engine.models.register_entry import RegisterWord
 from qa_engine.services import appeals, bulk_seed, decision_records, register_entries, validity
-from qa_engine.services.register import SEPARATORS, RegisterStatus, words_of
+from qa_engine.services.register import RegisterStatus
 
 MIGRATION = Path(__file__).parents[1] / "migrations/versions/20261124_1200_e5a7c9d1f3b2_register_entries.py"
 SEARCH_MIGRATION = Path(__file__).parents[1] / "migrations/versions/20261124_1330_b8d0f2a4c6e8_register_search.py"

@@ -91,8 +91,8 @@ def test_queue_lists_submitted_and_screening_programmes_with_their_counts(app, s
     assert "2 programmes submitted or in screening" in page
 
 
-def test_queue_search_matches_title_or_provider_and_takes_wildcards_literally(app, session, designer, officer,
-                                                                             client_for) -> None:
+def test_queue_search_matches_word_beginnings_of_title_or_provider_and_no_wildcards(app, session, designer, officer,
+                                                                                    client_for) -> None:
     other = make_user(session, Role.DESIGNER, institution=make_institution(session, name="Universidad de Ejemplo"))
     submitted(session, designer, data={"identification": {"title": "Data Literacy"}})
     submitted(session, designer, data={"identification": {"title": "Green Skills 100%"}})
@@ -101,8 +101,11 @@ def test_queue_search_matches_title_or_provider_and_takes_wildcards_literally(ap
     assert queue_titles(client.get("/qa/queue?q=literacy").get_data(as_text=True)) == ["Data Literacy"]
     assert queue_titles(client.get("/qa/queue?q=EJEMPLO").get_data(as_text=True)) == ["Cloud Basics"]
     assert queue_titles(client.get("/qa/queue?q=100%25").get_data(as_text=True)) == ["Green Skills 100%"]
-    page = client.get("/qa/queue?q=%25").get_data(as_text=True)
-    assert queue_titles(page) == ["Green Skills 100%"]
+    assert queue_titles(client.get("/qa/queue?q=dat+lit").get_data(as_text=True)) == ["Data Literacy"]
+    # a word's beginning, not any part of it; % and _ separate words, as all punctuation does, and are no wildcards
+    for search in ("iteracy", "lit%25acy", "_ata"):
+        assert queue_titles(client.get(f"/qa/queue?q={search}").get_data(as_text=True)) == [], search
+    assert len(queue_titles(client.get("/qa/queue?q=%25").get_data(as_text=True))) == 3  # no word: no filter
     assert "No programme waiting for screening matches “nothing”." in client.get(
         "/qa/queue?q=nothing").get_data(as_text=True)
 

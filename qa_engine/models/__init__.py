@@ -1,4 +1,5 @@
 """The tables. Importing this package registers every model on Base.metadata."""
+from qa_engine.models.attention import AttentionItem, ProgrammeTally, ProgrammeWord
 from qa_engine.models.audit import AuditEntry, AuditHead
 from qa_engine.models.decision import (
     Addendum,
@@ -25,6 +26,9 @@ from qa_engine.models.stay import StageStay
 from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, UserRole, UserSession
 
 __all__ = [
+    "AttentionItem",
+    "ProgrammeTally",
+    "ProgrammeWord",
     "Addendum",
     "Appeal",
     "AppealStatus",

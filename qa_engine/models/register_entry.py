@@ -62,7 +62,7 @@ WORD = Text().with_variant(Text(collation="C"), "postgresql")
 
 
 class RegisterWord(Base):
-    """A word of an entry's `words`, split at services.register.SEPARATORS; the key (word, programme) is the
+    """A word of an entry's `words`, split at domain.words.SEPARATORS; the key (word, programme) is the
     search's index and the second one serves the triggers that rewrite a programme's words."""
 
     __tablename__ = "register_words"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
@@ -22,17 +22,18 @@ from sqlalchemy.orm import Session, aliased
 
 from qa_engine.domain import decisions as rules
 from qa_engine.domain import permissions
-from qa_engine.domain.decisions import ACCREDITING, APPEALABLE, ConditionStatus
+from qa_engine.domain.decisions import APPEALABLE
 from qa_engine.domain.outcomes import Outcome
 from qa_engine.domain.panels import MemberStatus
 from qa_engine.domain.roles import Actor, InstitutionKind, Role
-from qa_engine.domain.workflow import ACCREDITED, State
 from qa_engine.domain.workflow import APPEALABLE as APPEALABLE_STATES
+from qa_engine.domain.workflow import State
 from qa_engine.models import (
     Addendum,
     Appeal,
     AppealStatus,
     Assignment,
+    AttentionItem,
     AuditEntry,
     Condition,
     Decision,
@@ -42,6 +43,7 @@ from qa_engine.models import (
     Review,
     User,
 )
+from qa_engine.models.attention import Work
 from qa_engine.services import audit, decision_records, decisions, programmes, reminders
 from qa_engine.services.conditions import AWAITING_EVIDENCE
 from qa_engine.services.programmes import matching, visible_programmes
@@ -57,6 +59,10 @@ MAX_SELECTED = 200
 #: Attention lists are counted up to this many and then shown as "1,000+": the office acts on the first, most
 #: urgent ones, and counting every one of ten thousand late conditions would cost more than the whole page.
 COUNTED_UP_TO = 1000
+#: The provider filter lists the providers up to this many. Past it (a national agency works with a thousand) a list
+#: that long helps nobody and costs every view of the dashboard: the officer searches by a provider's name, or
+#: follows the provider named on a programme's row.
+LISTED_PROVIDERS = 200
 LEVELS = tuple(range(1, 9))  # EQF levels
 EXPORT_HEADER = ("programme_id", "title", "provider", "eqf_level", "ects", "state", "last_change",
                  "decision_in_effect", "valid_until")
@@ -204,49 +210,36 @@ def tally(count: int) -> str:
 
 #: The parameters of the attention queries (`_values` gives them).
 _TODAY = bindparam("today", type_=Date)
-_ANSWER_CUTOFF = bindparam("answer_cutoff", type_=Assignment.invited_at.type)
+_ANSWERED_BY = bindparam("answered_by", type_=Date)
 _HORIZON = bindparam("horizon", type_=Date)
 
 
 def _values(today: date, settings: ReviewSettings, within: int) -> dict[str, Any]:
-    """Today, the moment before which an unanswered invitation is late, and the last day of the expiry window."""
-    answered_by = today - timedelta(days=settings.answer_days)
-    return {"today": today, "answer_cutoff": datetime.combine(answered_by, time(), UTC),
+    """Today, the first day on which an invitation sent is not yet late, and the last day of the expiry window."""
+    return {"today": today, "answered_by": today - timedelta(days=settings.answer_days),
             "horizon": today + timedelta(days=within)}
 
 
 def _attention_queries() -> dict[str, Select]:
     """The query of each kind of work, in the order of Attention's fields, as narrow rows sorted by urgency:
     programme_id, when, tie (the second sort key), subject, who_id (the user named), owner (a decision's
-    proposer). The dates are the parameters `_values` gives."""
+    proposer). The dates are the parameters `_values` gives.
+
+    Late seats, responses and conditions and the approvals ending are ranges of the open work that the database
+    keeps in `attention_items` (models.attention): read and counted along its (kind, due) index."""
     none = literal(None, Integer)
 
-    def seats(when: Any) -> Select:
-        return (select(Review.programme_id, when.label("when"), Assignment.id.label("tie"),
-                       Assignment.id.label("subject"), Assignment.reviewer_id.label("who_id"), none.label("owner"))
-                .join(Review, Review.id == Assignment.review_id).join(Programme, _current_round())
-                .where(Programme.state == State.IN_REVIEW))
+    def work(kind: Work, *dated: ColumnElement[bool]) -> Select:
+        return (select(AttentionItem.programme_id, AttentionItem.due.label("when"),
+                       AttentionItem.subject_id.label("tie"), AttentionItem.subject_id.label("subject"),
+                       AttentionItem.who_id, none.label("owner"))
+                .where(AttentionItem.kind == kind, *dated).order_by(AttentionItem.due, AttentionItem.subject_id))
 
-    setting = decisions.originals_in_effect().subquery()
-    in_effect = aliased(Decision, decision_records.newest_effective().subquery())
     return {
-        "invitations": seats(Assignment.invited_at)
-        .where(Assignment.status == MemberStatus.INVITED, Assignment.invited_at < _ANSWER_CUTOFF)
-        .order_by(Assignment.invited_at, Assignment.id),
-        "reviews": seats(Review.due_on)
-        .where(Assignment.status == MemberStatus.ACCEPTED, Review.due_on < _TODAY)
-        .order_by(Review.due_on, Assignment.id),
-        "responses": select(Programme.id.label("programme_id"), Review.response_due_on.label("when"),
-                            Review.id.label("tie"), Review.id.label("subject"),
-                            Programme.designer_id.label("who_id"), none.label("owner"))
-        .join(Review, _current_round())
-        .where(Programme.state == State.PROVIDER_RESPONSE, Review.response_due_on < _TODAY, Review.response.is_(None))
-        .order_by(Review.response_due_on, Review.id),
-        "conditions": select(setting.c.programme_id, Condition.due_on.label("when"), Condition.id.label("tie"),
-                             Condition.id.label("subject"), none.label("who_id"), none.label("owner"))
-        .join(Condition, Condition.decision_id == setting.c.id).join(Programme, Programme.id == setting.c.programme_id)
-        .where(Programme.state == State.CONDITIONS, Condition.status != ConditionStatus.MET, Condition.due_on < _TODAY)
-        .order_by(Condition.due_on, Condition.id),
+        "invitations": work(Work.INVITATION, AttentionItem.due < _ANSWERED_BY),
+        "reviews": work(Work.REVIEW, AttentionItem.due < _TODAY),
+        "responses": work(Work.RESPONSE, AttentionItem.due < _TODAY),
+        "conditions": work(Work.CONDITION, AttentionItem.due < _TODAY),
         "pending": select(Programme.id.label("programme_id"), Programme.updated_at.label("when"),
                           Programme.id.label("tie"), none.label("subject"), none.label("who_id"), none.label("owner"))
         .where(Programme.state == State.DECISION_PENDING).order_by(Programme.updated_at, Programme.id),
@@ -254,13 +247,7 @@ def _attention_queries() -> dict[str, Select]:
                            Decision.id.label("subject"), Decision.decided_by_id.label("who_id"),
                            Decision.decided_by_id.label("owner"))
         .where(Decision.status == DecisionStatus.PROPOSED).order_by(Decision.decided_at, Decision.id),
-        "expiring": select(in_effect.programme_id, in_effect.valid_until.label("when"),
-                           in_effect.programme_id.label("tie"), in_effect.id.label("subject"), none.label("who_id"),
-                           none.label("owner"))
-        .join(Programme, Programme.id == in_effect.programme_id)
-        .where(Programme.state.in_(ACCREDITED), in_effect.outcome.in_(ACCREDITING), in_effect.valid_until >= _TODAY,
-               in_effect.valid_until <= _HORIZON)
-        .order_by(in_effect.valid_until, in_effect.programme_id),
+        "expiring": work(Work.EXPIRY, AttentionItem.due >= _TODAY, AttentionItem.due <= _HORIZON),
     }
 
 
@@ -278,30 +265,68 @@ def _item(row: Any, actor: Actor, shift: int = 0) -> Item:
                 values.get("note"), values.get("owner") == actor.user_id)
 
 
-def providers(session: Session) -> list[tuple[int, str]]:
-    """Every provider institution, by name, for the filter."""
-    return [tuple(row) for row in session.execute(select(Institution.id, Institution.name)
-                                                  .where(Institution.kind == InstitutionKind.PROVIDER)
-                                                  .order_by(Institution.name, Institution.id))]
+@dataclass(frozen=True)
+class Providers:
+    """The providers the filter offers, by name, and whether there are more than it lists."""
+
+    listed: list[tuple[int, str]]
+    more: bool
+
+
+def providers(session: Session, *, chosen: int | None = None) -> Providers:
+    """The provider institutions by name for the filter, up to LISTED_PROVIDERS, and the `chosen` one wherever it
+    falls (one query, two when a provider past them is chosen)."""
+    limit = LISTED_PROVIDERS
+    query = (select(Institution.id, Institution.name).where(Institution.kind == InstitutionKind.PROVIDER)
+             .order_by(Institution.name, Institution.id))
+    listed = [(id_, name) for id_, name in session.execute(query.limit(limit + 1))]
+    more = len(listed) > limit
+    listed = listed[:limit]
+    if chosen is not None and all(id_ != chosen for id_, _ in listed):
+        listed += [(id_, name) for id_, name in session.execute(query.where(Institution.id == chosen))]
+    return Providers(listed, more)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A programme as the QA dashboard lists it."""
+
+    id: int
+    title: str
+    provider_id: int
+    provider: str  # the provider's name
+    eqf_level: int | None
+    state: State
+    updated_at: datetime
 
 
 def programme_page(session: Session, actor: Actor, filters: Filters, *, page: int = 1,
-                   per_page: int = 25) -> Page[Programme]:
+                   per_page: int = 25) -> Page[Listed]:
     """The programmes the actor may see that match the filters, most recently changed first (two queries: the
-    count, and the page read along the index on the last change rather than sorting every match).
+    count, read from the programmes' tallies when only the state is chosen, and the page read along the index on
+    the last change rather than sorting every match, as the narrow rows the list shows).
 
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     _require_overseer(actor)
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
-    query = _filtered(visible_programmes(actor), filters)
-    total = session.scalar(query.with_only_columns(func.count()).select_from(Programme))
-    rows = session.scalars(query.order_by(Programme.updated_at.desc(), Programme.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(rows), total or 0, page, per_page)
+    query = _filtered(visible_programmes(actor), filters, postgresql=session.bind.dialect.name == "postgresql")
+    if filters.provider_id is None and filters.level is None and not filters.search.strip() \
+            and programmes.sees_all_submitted(actor):  # every programme, or those in a state: the tallies say
+        counts = programmes.counts_by_state(session, actor)
+        total = counts.get(filters.state, 0) if filters.state is not None else sum(counts.values())
+    else:
+        total = session.scalar(query.with_only_columns(func.count()).select_from(Programme))
+    rows = session.execute(query.with_only_columns(Programme.id, Programme.title, Programme.provider_id,
+                                                   Institution.name, Programme.eqf_level, Programme.state,
+                                                   Programme.updated_at)
+                           .join(Institution, Institution.id == Programme.provider_id)
+                           .order_by(Programme.updated_at.desc(), Programme.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page))
+    return Page([Listed(*row) for row in rows], total or 0, page, per_page)
 
 
-def _filtered(query: Select, filters: Filters) -> Select:
+def _filtered(query: Select, filters: Filters, *, postgresql: bool) -> Select:
     if filters.state is not None:
         query = query.where(Programme.state == filters.state)
     if filters.provider_id is not None:
@@ -309,7 +334,7 @@ def _filtered(query: Select, filters: Filters) -> Select:
     if filters.level is not None:
         query = query.where(Programme.eqf_level == filters.level)
     if filters.search.strip():
-        query = query.where(matching(filters.search.strip().lower()))
+        query = query.where(matching(filters.search, postgresql=postgresql))
     return query
 
 

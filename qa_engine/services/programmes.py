@@ -1,13 +1,14 @@
 """Programmes: the lists a person may see (the only way lists and counts are built)."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, any_, false, func, intersect, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from qa_engine.domain import permissions
 from qa_engine.domain.roles import Actor, Role
+from qa_engine.domain.words import LAST, MAX_WORDS, words_of
 from qa_engine.domain.workflow import State
-from qa_engine.models import Institution, Programme
+from qa_engine.models import Programme, ProgrammeTally, ProgrammeWord
 
 
 def visible_programmes(actor: Actor) -> Select[tuple[Programme]]:
@@ -18,10 +19,20 @@ def visible_programmes(actor: Actor) -> Select[tuple[Programme]]:
 
 
 def counts_by_state(session: Session, actor: Actor) -> dict[State, int]:
-    """How many visible programmes are in each state."""
+    """How many visible programmes are in each state: read from the tallies the database keeps when the actor sees
+    every programme but drafts (a QA officer or an administrator who designs none), counted otherwise."""
+    if sees_all_submitted(actor):
+        return {State(state): n for state, n in session.execute(
+            select(ProgrammeTally.state, ProgrammeTally.programmes)
+            .where(ProgrammeTally.state != State.DRAFT, ProgrammeTally.programmes > 0))}
     visible = visible_programmes(actor).subquery()
     rows = session.execute(select(visible.c.state, func.count()).group_by(visible.c.state))
     return {State(state): n for state, n in rows}
+
+
+def sees_all_submitted(actor: Actor) -> bool:
+    """Whether the actor's visible programmes are exactly those that are not drafts."""
+    return permissions.can_oversee_programmes(actor) and not actor.has(Role.DESIGNER)
 
 
 def recent(session: Session, actor: Actor, *, states: tuple[State, ...] = (), limit: int = 10) -> list[Programme]:
@@ -32,9 +43,15 @@ def recent(session: Session, actor: Actor, *, states: tuple[State, ...] = (), li
     return list(session.scalars(query))
 
 
-def matching(term: str) -> ColumnElement[bool]:
-    """Title, provider name or provider short name contains `term` (lower case), wildcards taken literally."""
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    providers = select(Institution.id).where(or_(func.lower(Institution.name).like(pattern, escape="\\"),
-                                                 func.lower(Institution.short_name).like(pattern, escape="\\")))
-    return or_(func.lower(Programme.title).like(pattern, escape="\\"), Programme.provider_id.in_(providers))
+def matching(search: str, *, postgresql: bool = False) -> ColumnElement[bool]:
+    """Each word of `search` begins a word of the programme's title or its provider's name or short name (any
+    case; punctuation only separates, nothing typed is syntax): a range of `programme_words`' key per word. A search
+    without a word (only punctuation) matches every programme. On PostgreSQL the programmes found are an array,
+    sought by primary key, as the register's search does."""
+    found = [select(ProgrammeWord.programme_id).where(ProgrammeWord.word >= func.lower(literal(word)),
+                                                      ProgrammeWord.word < func.lower(literal(word)) + LAST)
+             for word in words_of(search)[:MAX_WORDS]]
+    if not found:
+        return true()
+    ids = found[0] if len(found) == 1 else intersect(*found)
+    return Programme.id == any_(func.array(ids.scalar_subquery())) if postgresql else Programme.id.in_(ids)

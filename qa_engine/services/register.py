@@ -14,7 +14,6 @@ named, and every published free text goes through the blind-review scrubber.
 from __future__ import annotations
 
 import json
-import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from qa_engine.domain.rubric_model import Criterion, Rubric
 from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.scoring import CriterionAggregate
 from qa_engine.domain.vocabularies import Vocabularies
+from qa_engine.domain.words import LAST, MAX_WORDS, words_of
 from qa_engine.models import (
     Addendum,
     Assignment,
@@ -67,12 +67,6 @@ from qa_engine.models.register_entry import RegisterStamp, RegisterWord
 from qa_engine.services import decision_records, reviews
 
 MAX_PER_PAGE = 100
-#: What splits the words of the entries (migration 20261124_1330 writes them out for the triggers) and of a search.
-SEPARATORS = ("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\f\v\u00a0\u2010\u2011\u2012\u2013\u2014\u2018\u2019\u201c"
-              "\u201d\u00ab\u00bb\u00b7\u2026")
-MAX_WORDS = 8  # of a search: more narrow nothing that a visitor means, and each is one more index seek
-_SPLIT = re.compile("[ " + re.escape(SEPARATORS) + "]+")
-_LAST = "\U0010ffff"  # sorts after every character: a prefix's words are those from it to it + _LAST
 
 
 class RegisterStatus(StrEnum):
@@ -419,12 +413,7 @@ def _valid(today: date) -> list[ColumnElement[bool]]:
 def _beginning(word: str) -> Select:
     """The programmes with a word that begins with `word`."""
     prefix = func.lower(literal(word))
-    return select(RegisterWord.programme_id).where(RegisterWord.word >= prefix, RegisterWord.word < prefix + _LAST)
-
-
-def words_of(text: str) -> list[str]:
-    """The words of `text` as the register splits them (at SEPARATORS and spaces), each once, in order."""
-    return list(dict.fromkeys(word for word in _SPLIT.split(text) if word))
+    return select(RegisterWord.programme_id).where(RegisterWord.word >= prefix, RegisterWord.word < prefix + LAST)
 
 
 def _conditions(filters: Filters, postgresql: bool = False) -> list[ColumnElement[bool]]:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_engine.domain.decisions import ACCREDITING
+from qa_engine.domain.words import words_of
 from qa_engine.models import Decision, Institution, Programme, ProgrammeVersion, RegisterEntry
 from qa_engine.models.register_entry import RegisterWord
 from qa_engine.services import decision_records, register
@@ -70,7 +71,7 @@ def drift(session: Session) -> Drift:
     for word, programme_id in session.execute(select(RegisterWord.word, RegisterWord.programme_id)):
         indexed.setdefault(programme_id, set()).add(word)
     words = COLUMNS.index("words")
-    unindexed = {k for k, row in table.items() if set(register.words_of(row[words] or "")) != indexed.get(k, set())}
+    unindexed = {k for k, row in table.items() if set(words_of(row[words] or "")) != indexed.get(k, set())}
     extra = (table.keys() - truth.keys()) | (indexed.keys() - table.keys())
     return Drift(sorted(truth.keys() - table.keys()), sorted(extra),
                  sorted(k for k in truth.keys() & table.keys() if truth[k] != table[k] or k in unindexed))

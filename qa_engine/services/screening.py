@@ -119,7 +119,7 @@ def queue(session: Session, actor: Actor, *, search: str | None = None, page: in
         .offset((page - 1) * per_page)
     )
     if search and search.strip():
-        query = query.where(matching(search.strip().lower()))
+        query = query.where(matching(search, postgresql=session.bind.dialect.name == "postgresql"))
     result = session.execute(query).all()
     rows = [QueueRow(programme, number, submitted_at, _counts(screening))
             for programme, number, submitted_at, screening, _ in result]

@@ -47,8 +47,12 @@ def officer() -> ResponseReturnValue:
 
 def _filter_form() -> FilterForm:
     form = FilterForm(formdata=request.args)
+    offered = dashboards.providers(db.session, chosen=request.args.get("provider", type=int))
     form.provider.choices = [SelectChoice("", _("Any provider"))] + [
-        SelectChoice(str(i), name) for i, name in dashboards.providers(db.session)]
+        SelectChoice(str(i), name) for i, name in offered.listed]
+    if offered.more:
+        form.provider.description = _("The first %(n)d providers by name: search by a provider's name below, or "
+                                      "choose a programme's provider in the list.", n=dashboards.LISTED_PROVIDERS)
     return form
 
 
