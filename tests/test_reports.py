@@ -162,6 +162,14 @@ def test_assessment_report_numbers_pages_x_of_y(internal_pdf: bytes, internal_te
     assert f"Page {pages} of {pages}" in text
 
 
+def test_assessment_report_contents_give_each_page_after_its_entry_with_no_leader_text(internal_pdf: bytes) -> None:
+    contents = pypdf.PdfReader(io.BytesIO(internal_pdf)).pages[0].extract_text()
+
+    assert re.search(r"^1 Programme summary 2$", contents, re.M)  # the summary opens page 2
+    assert re.search(r"^D1 .+ \d+$", contents, re.M)
+    assert "..." not in contents  # the dots are a background drawn as an artifact, not text to tag and read out
+
+
 def test_assessment_report_metadata_is_set_without_a_person(internal_pdf: bytes) -> None:
     metadata = _metadata(internal_pdf)
 
@@ -178,6 +186,17 @@ def test_assessment_report_is_tagged_pdf_ua(internal_pdf: bytes) -> None:
     assert "/StructTreeRoot" in catalog
     assert catalog["/Lang"] == "en"
     assert b"pdfuaid:part" in _streams(internal_pdf)
+
+
+def test_assessment_report_tags_every_link_annotation_as_a_link(internal_pdf: bytes) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(internal_pdf))
+    nums = reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+    links = [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", ())
+             if annotation.get_object()["/Subtype"] == "/Link"]
+
+    assert links
+    assert {parents[int(link["/StructParent"])]["/S"] for link in links} == {"/Link"}
 
 
 def test_assessment_report_internal_names_reviewers_and_keeps_notes(internal_text: str) -> None:
