@@ -22,7 +22,7 @@ from qa_engine.commands.attention import attention
 from qa_engine.domain.decisions import ACCREDITING
 from qa_engine.domain.outcomes import Outcome
 from qa_engine.domain.workflow import ACCREDITED, State
-from qa_engine.models import AttentionItem, Programme
+from qa_engine.models import AttentionItem, BulkLoad, Programme
 from qa_engine.models.attention import ProgrammeTally, ProgrammeWord, Work
 from qa_engine.services import attention_items, bulk_seed, reviewing, validity
 
@@ -214,9 +214,21 @@ def test_a_bulk_seeded_database_equals_a_rebuild(app, session) -> None:
     assert {kind for kind, _ in seeded} == set(Work)
     counted = tallies(session)
     assert sum(counted.values()) == 300
+    assert session.scalars(select(BulkLoad)).all() == []  # the seeder's flag is gone with its transaction's end
     assert attention_items.rebuild(session) == len(seeded)
     session.commit()
     assert work(session) == seeded and tallies(session) == counted
+
+
+def test_during_a_bulk_load_the_triggers_stand_aside_and_the_load_fills_the_table_at_its_end(app, session,
+                                                                                             people) -> None:
+    with attention_items.bulk_load(session):
+        invited = late_invitation(session, people, "Loaded")
+        assert session.scalars(select(AttentionItem)).all() == []  # nothing recomputed row by row
+    assert work(session) == {(Work.INVITATION, invited.id)}
+    assert session.scalars(select(BulkLoad)).all() == []
+    reviewing.accept(session, invited, actor=people.reviewer)  # and the triggers work again
+    assert work(session) == {(Work.REVIEW, invited.id)}
 
 
 def test_the_migration_froze_the_domain_values_it_was_written_with() -> None:

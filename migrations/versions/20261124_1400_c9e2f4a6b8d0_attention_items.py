@@ -11,6 +11,9 @@ backfilled by the same query over every programme.
 The pipeline counted every programme by state at every view of the dashboard and of the officers' home page;
 `programme_tallies` holds the count of each state, kept by triggers on programmes (models.attention).
 
+While a bulk load runs (a row in `bulk_loads`, in the loader's own transaction) the triggers of `attention_items`
+stand aside and the loader fills the table at its end (models.attention.BulkLoad).
+
 The states, statuses and outcomes are written out as of this revision, so that the migration does not change when
 the domain does (tests/test_attention_items.py fails when they part: a change needs a new migration).
 
@@ -76,19 +79,19 @@ WHERE {where} p.state IN ({_quoted(ACCREDITED)}) AND d.status = 'effective' AND 
   AND d.valid_until IS NOT NULL AND NOT EXISTS ({newer})"""
 
 
-#: (trigger, event, the programme's id): one trigger each (PostgreSQL: all call one function).
+#: (trigger, event, the programme's id as a list or subquery): one trigger each (PostgreSQL: all call one function).
 SOURCES: tuple[tuple[str, str, str], ...] = (
     ("seats_set", "INSERT ON review_assignments", "(SELECT programme_id FROM reviews WHERE id = NEW.review_id)"),
     ("seats_moved", "UPDATE OF status, invited_at, reviewer_id ON review_assignments",
      "(SELECT programme_id FROM reviews WHERE id = NEW.review_id)"),
-    ("rounds_set", "INSERT ON reviews", "NEW.programme_id"),
-    ("rounds_dated", "UPDATE OF due_on, response_due_on, response ON reviews", "NEW.programme_id"),
-    ("programmes_moved", "UPDATE OF state, current_version, designer_id ON programmes", "NEW.id"),
+    ("rounds_set", "INSERT ON reviews", "(NEW.programme_id)"),
+    ("rounds_dated", "UPDATE OF due_on, response_due_on, response ON reviews", "(NEW.programme_id)"),
+    ("programmes_moved", "UPDATE OF state, current_version, designer_id ON programmes", "(NEW.id)"),
     ("conditions_set", "INSERT ON conditions", "(SELECT programme_id FROM decisions WHERE id = NEW.decision_id)"),
     ("conditions_judged", "UPDATE OF status, due_on ON conditions",
      "(SELECT programme_id FROM decisions WHERE id = NEW.decision_id)"),
-    ("decisions_recorded", "INSERT ON decisions", "NEW.programme_id"),
-    ("decisions_settled", "UPDATE OF status, outcome, valid_until ON decisions", "NEW.programme_id"),
+    ("decisions_recorded", "INSERT ON decisions", "(NEW.programme_id)"),
+    ("decisions_settled", "UPDATE OF status, outcome, valid_until ON decisions", "(NEW.programme_id)"),
 )
 
 
@@ -113,6 +116,8 @@ def upgrade() -> None:
                     sa.Column("due", sa.Date(), nullable=False),
                     sa.Column("who_id", sa.Integer(), nullable=True),
                     sa.PrimaryKeyConstraint("kind", "subject_id", name=op.f("pk_attention_items")))
+    op.create_table("bulk_loads", sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+                    sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_loads")))
     op.execute(items("", postgresql=postgresql))
     for name, columns in INDEXES:
         op.create_index(name, "attention_items", columns)
@@ -123,15 +128,17 @@ def upgrade() -> None:
 
 
 def _refresh(programme: str, *, postgresql: bool) -> str:
-    """Delete the programme's rows and insert them again."""
-    return (f"DELETE FROM attention_items WHERE programme_id = {programme}; "
-            f"{items(f'p.id = {programme} AND', postgresql=postgresql)};")
+    """Delete the programme's rows and insert them again. `programme` is a list or a subquery, compared by IN: SQLite
+    evaluates an IN subquery once and seeks each table by its result, while `p.id = (subquery)` keeps it from
+    carrying the id over to the decisions and rounds joined (it read every programme under conditions instead)."""
+    return (f"DELETE FROM attention_items WHERE programme_id IN {programme}; "
+            f"{items(f'p.id IN {programme} AND', postgresql=postgresql)};")
 
 
 def _triggers_sqlite() -> None:
     for name, event, programme in SOURCES:
-        op.execute(f"CREATE TRIGGER attention_items_{name} AFTER {event} BEGIN "
-                   f"{_refresh(programme, postgresql=False)} END")
+        op.execute(f"CREATE TRIGGER attention_items_{name} AFTER {event} WHEN NOT EXISTS (SELECT 1 FROM bulk_loads) "
+                   f"BEGIN {_refresh(programme, postgresql=False)} END")
     op.execute(f"CREATE TRIGGER programme_tallies_added AFTER INSERT ON programmes BEGIN {COUNT_IN} END")
     op.execute("CREATE TRIGGER programme_tallies_moved AFTER UPDATE OF state ON programmes "
                f"WHEN OLD.state IS NOT NEW.state BEGIN {COUNT_OUT} {COUNT_IN} END")
@@ -143,13 +150,14 @@ def _triggers_pg() -> None:
     op.execute(f"""CREATE FUNCTION attention_items_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
                    DECLARE programme integer;
                    BEGIN
+                     IF EXISTS (SELECT 1 FROM bulk_loads) THEN RETURN NULL; END IF;
                      IF TG_TABLE_NAME = 'programmes' THEN programme := NEW.id;
                      ELSIF TG_TABLE_NAME IN ('reviews', 'decisions') THEN programme := NEW.programme_id;
                      ELSIF TG_TABLE_NAME = 'review_assignments' THEN
                        SELECT programme_id INTO programme FROM reviews WHERE id = NEW.review_id;
                      ELSE SELECT programme_id INTO programme FROM decisions WHERE id = NEW.decision_id;
                      END IF;
-                     {_refresh("programme", postgresql=True)}
+                     {_refresh("(programme)", postgresql=True)}
                      RETURN NULL;
                    END $$""")
     for name, event, _ in SOURCES:
@@ -188,3 +196,4 @@ def downgrade() -> None:
     for name, _ in reversed(INDEXES):
         op.drop_index(name, table_name="attention_items")
     op.drop_table("attention_items")
+    op.drop_table("bulk_loads")

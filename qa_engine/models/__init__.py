@@ -1,5 +1,5 @@
 """The tables. Importing this package registers every model on Base.metadata."""
-from qa_engine.models.attention import AttentionItem, ProgrammeTally, ProgrammeWord
+from qa_engine.models.attention import AttentionItem, BulkLoad, ProgrammeTally, ProgrammeWord
 from qa_engine.models.audit import AuditEntry, AuditHead
 from qa_engine.models.decision import (
     Addendum,
@@ -27,6 +27,7 @@ from qa_engine.models.user import Institution, Invitation, LoginThrottle, User, 
 
 __all__ = [
     "AttentionItem",
+    "BulkLoad",
     "ProgrammeTally",
     "ProgrammeWord",
     "Addendum",

@@ -7,6 +7,8 @@ check`), and the tests can compare the triggers' work with the definition after 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from qa_engine.domain.workflow import ACCREDITED, State
 from qa_engine.models import (
     Assignment,
     AttentionItem,
+    BulkLoad,
     Condition,
     Decision,
     Institution,
@@ -98,11 +101,27 @@ def texts() -> Select:
             .join(Institution, Institution.id == Programme.provider_id))
 
 
+def refill(session: Session) -> None:
+    """Empty `attention_items` and fill it from the source of truth in one INSERT ... SELECT."""
+    session.execute(delete(AttentionItem))
+    session.execute(insert(AttentionItem).from_select(list(COLUMNS), source()))
+
+
+@contextmanager
+def bulk_load(session: Session) -> Iterator[None]:
+    """Within the session's transaction, keep the triggers of `attention_items` from recomputing a programme's rows
+    at every row written, and fill the table once at the end (see models.attention.BulkLoad). Nothing is filled if
+    the block raises: the caller rolls back."""
+    session.execute(insert(BulkLoad).values(id=1))
+    yield
+    session.execute(delete(BulkLoad))
+    refill(session)
+
+
 def rebuild(session: Session) -> int:
     """Empty the tables and fill them from the source of truth (the open work and the tallies each in one INSERT
     ... SELECT, the words split here); how many rows of open work there are."""
-    session.execute(delete(AttentionItem))
-    session.execute(insert(AttentionItem).from_select(list(COLUMNS), source()))
+    refill(session)
     session.execute(delete(ProgrammeTally))
     session.execute(insert(ProgrammeTally).from_select(["state", "programmes"], tallies()))
     session.execute(delete(ProgrammeWord))

@@ -65,7 +65,7 @@ from qa_engine.models import (
     UserRole,
 )
 from qa_engine.models import Condition as ConditionRow
-from qa_engine.services import audit_bulk, decisions, passwords, proposals, reviews
+from qa_engine.services import attention_items, audit_bulk, decisions, passwords, proposals, reviews
 from qa_engine.services.audit_bulk import NewEntry
 from qa_engine.services.demo import DEMO_PASSWORD, EXAMPLES
 from qa_engine.services.reviewing import DECLARATION_VERSION, Declaration, Statement
@@ -131,7 +131,7 @@ def seed(session: Session, n_programmes: int, *, today: date, seed: int = 0, ref
     config = current_app.config if config is None else config
     settings = _Settings(reviews.settings_from_config(config, reference.rubrics),
                          decisions.settings_from_config(config), config.get("SCREENING") or {})
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(), attention_items.bulk_load(session):
         return _seed(session, n_programmes, today, random.Random(seed), reference, settings)
 
 
