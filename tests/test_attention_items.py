@@ -220,12 +220,14 @@ def test_a_bulk_seeded_database_equals_a_rebuild(app, session) -> None:
     assert work(session) == seeded and tallies(session) == counted
 
 
-def test_during_a_bulk_load_the_triggers_stand_aside_and_the_load_fills_the_table_at_its_end(app, session,
+def test_during_a_bulk_load_the_triggers_stand_aside_and_the_load_fills_the_tables_at_its_end(app, session,
                                                                                              people) -> None:
     with attention_items.bulk_load(session):
         invited = late_invitation(session, people, "Loaded")
         assert session.scalars(select(AttentionItem)).all() == []  # nothing recomputed row by row
-    assert work(session) == {(Work.INVITATION, invited.id)}
+        assert tallies(session) == {} and session.scalars(select(ProgrammeWord)).all() == []
+    assert work(session) == {(Work.INVITATION, invited.id)}  # the open work, tallies and words rebuilt and checked
+    assert tallies(session) == {"in_review": 1}
     assert session.scalars(select(BulkLoad)).all() == []
     reviewing.accept(session, invited, actor=people.reviewer)  # and the triggers work again
     assert work(session) == {(Work.REVIEW, invited.id)}

@@ -27,6 +27,8 @@ depends_on: str | Sequence[str] | None = None
 
 CHANGED_WHEN = "OLD.title IS NOT NEW.title OR OLD.provider_id IS NOT NEW.provider_id"
 RENAMED_WHEN = "OLD.name IS NOT NEW.name OR OLD.short_name IS NOT NEW.short_name"
+#: As the previous revision's triggers, these stand aside during a bulk load, which fills the words at its end.
+NOT_LOADING = "NOT EXISTS (SELECT 1 FROM bulk_loads)"
 
 
 def upgrade() -> None:
@@ -52,10 +54,12 @@ def _triggers_sqlite() -> None:
     own = (f"(SELECT NEW.id AS programme_id, {words('NEW.title', 'i.name', 'i.short_name')} AS x "
            "FROM institutions i WHERE i.id = NEW.provider_id)")
     added = f"INSERT INTO programme_words (word, programme_id) {split(own)};"
-    op.execute(f"CREATE TRIGGER programme_words_added AFTER INSERT ON programmes BEGIN {added} END")
+    op.execute(f"CREATE TRIGGER programme_words_added AFTER INSERT ON programmes WHEN {NOT_LOADING} "
+               f"BEGIN {added} END")
     op.execute(f"CREATE TRIGGER programme_words_changed AFTER UPDATE OF title, provider_id ON programmes "
-               f"WHEN {CHANGED_WHEN} BEGIN DELETE FROM programme_words WHERE programme_id = NEW.id; {added} END")
-    op.execute("CREATE TRIGGER programme_words_removed AFTER DELETE ON programmes "
+               f"WHEN ({CHANGED_WHEN}) AND {NOT_LOADING} "
+               f"BEGIN DELETE FROM programme_words WHERE programme_id = NEW.id; {added} END")
+    op.execute(f"CREATE TRIGGER programme_words_removed AFTER DELETE ON programmes WHEN {NOT_LOADING} "
                "BEGIN DELETE FROM programme_words WHERE programme_id = OLD.id; END")
     theirs = (f"(SELECT p.id AS programme_id, {words('p.title', 'NEW.name', 'NEW.short_name')} AS x "
               "FROM programmes p WHERE p.provider_id = NEW.id)")
@@ -70,6 +74,7 @@ def _triggers_pg() -> None:
     op.execute(f"""CREATE FUNCTION programme_words_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
                    DECLARE text_ text;
                    BEGIN
+                     IF EXISTS (SELECT 1 FROM bulk_loads) THEN RETURN NULL; END IF;
                      IF TG_OP <> 'INSERT' THEN
                        DELETE FROM programme_words WHERE programme_id = OLD.id;
                      END IF;

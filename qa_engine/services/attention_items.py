@@ -101,27 +101,22 @@ def texts() -> Select:
             .join(Institution, Institution.id == Programme.provider_id))
 
 
-def refill(session: Session) -> None:
-    """Empty `attention_items` and fill it from the source of truth in one INSERT ... SELECT."""
-    session.execute(delete(AttentionItem))
-    session.execute(insert(AttentionItem).from_select(list(COLUMNS), source()))
-
-
 @contextmanager
 def bulk_load(session: Session) -> Iterator[None]:
-    """Within the session's transaction, keep the triggers of `attention_items` from recomputing a programme's rows
-    at every row written, and fill the table once at the end (see models.attention.BulkLoad). Nothing is filled if
-    the block raises: the caller rolls back."""
+    """Within the session's transaction, keep the triggers of the three tables from working at every row written,
+    and rebuild them once at the end (see models.attention.BulkLoad). Nothing is rebuilt if the block raises: the
+    caller rolls back."""
     session.execute(insert(BulkLoad).values(id=1))
     yield
     session.execute(delete(BulkLoad))
-    refill(session)
+    rebuild(session)
 
 
 def rebuild(session: Session) -> int:
     """Empty the tables and fill them from the source of truth (the open work and the tallies each in one INSERT
     ... SELECT, the words split here); how many rows of open work there are."""
-    refill(session)
+    session.execute(delete(AttentionItem))
+    session.execute(insert(AttentionItem).from_select(list(COLUMNS), source()))
     session.execute(delete(ProgrammeTally))
     session.execute(insert(ProgrammeTally).from_select(["state", "programmes"], tallies()))
     session.execute(delete(ProgrammeWord))
