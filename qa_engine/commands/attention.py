@@ -35,16 +35,13 @@ def check() -> None:
     """Compare the open work and the tallies with the records; exit code 1 when they differ."""
     with db.new_session() as session:
         drift = attention_items.drift(session)
-    for label, rows in (("missing", drift.missing), ("extra", drift.extra), ("changed", drift.changed)):
-        if rows:
-            click.echo(f"{label}: {len(rows)} ({', '.join(f'{kind} #{subject}' for kind, subject in rows[:20])}"
-                       f"{', ...' if len(rows) > 20 else ''})", err=True)
-    if drift.miscounted:
-        click.echo(f"miscounted: {len(drift.miscounted)} ({', '.join(drift.miscounted)})", err=True)
-    if drift.misworded:
-        click.echo(f"words wrong: {len(drift.misworded)} (programme "
-                   f"{', '.join(f'#{p}' for p in drift.misworded[:20])}{', ...' if len(drift.misworded) > 20 else ''})",
-                   err=True)
+    for label, named in (("missing", [f"{kind} #{subject}" for kind, subject in drift.missing]),
+                         ("extra", [f"{kind} #{subject}" for kind, subject in drift.extra]),
+                         ("changed", [f"{kind} #{subject}" for kind, subject in drift.changed]),
+                         ("miscounted", drift.miscounted),
+                         ("words wrong", [f"programme #{p}" for p in drift.misworded])):
+        if named:
+            click.echo(f"{label}: {len(named)} ({', '.join(named[:20])}{', ...' if len(named) > 20 else ''})", err=True)
     if drift:
         raise SystemExit(1)
     click.echo("the dashboards' open work, tallies and words match the records.")

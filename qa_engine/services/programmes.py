@@ -1,14 +1,14 @@
 """Programmes: the lists a person may see (the only way lists and counts are built)."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, any_, false, func, intersect, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from qa_engine.domain import permissions
 from qa_engine.domain.roles import Actor, Role
-from qa_engine.domain.words import LAST, MAX_WORDS, words_of
 from qa_engine.domain.workflow import State
 from qa_engine.models import Programme, ProgrammeTally, ProgrammeWord
+from qa_engine.services import word_search
 
 
 def visible_programmes(actor: Actor) -> Select[tuple[Programme]]:
@@ -45,13 +45,7 @@ def recent(session: Session, actor: Actor, *, states: tuple[State, ...] = (), li
 
 def matching(search: str, *, postgresql: bool = False) -> ColumnElement[bool]:
     """Each word of `search` begins a word of the programme's title or its provider's name or short name (any
-    case; punctuation only separates, nothing typed is syntax): a range of `programme_words`' key per word. A search
-    without a word (only punctuation) matches every programme. On PostgreSQL the programmes found are an array,
-    sought by primary key, as the register's search does."""
-    found = [select(ProgrammeWord.programme_id).where(ProgrammeWord.word >= func.lower(literal(word)),
-                                                      ProgrammeWord.word < func.lower(literal(word)) + LAST)
-             for word in words_of(search)[:MAX_WORDS]]
-    if not found:
-        return true()
-    ids = found[0] if len(found) == 1 else intersect(*found)
-    return Programme.id == any_(func.array(ids.scalar_subquery())) if postgresql else Programme.id.in_(ids)
+    case; punctuation only separates; services.word_search). A search without a word (only punctuation) matches
+    every programme."""
+    words = word_search.each_word_begins(search, ProgrammeWord, Programme.id, postgresql=postgresql)
+    return true() if words is None else words

@@ -27,12 +27,10 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    any_,
     case,
     cast,
     exists,
     func,
-    intersect,
     literal,
     select,
     type_coerce,
@@ -50,7 +48,7 @@ from qa_engine.domain.rubric_model import Criterion, Rubric
 from qa_engine.domain.rubrics import RubricRegistry
 from qa_engine.domain.scoring import CriterionAggregate
 from qa_engine.domain.vocabularies import Vocabularies
-from qa_engine.domain.words import LAST, MAX_WORDS, words_of
+from qa_engine.domain.words import words_of
 from qa_engine.models import (
     Addendum,
     Assignment,
@@ -64,7 +62,7 @@ from qa_engine.models import (
     User,
 )
 from qa_engine.models.register_entry import RegisterStamp, RegisterWord
-from qa_engine.services import decision_records, reviews
+from qa_engine.services import decision_records, reviews, word_search
 
 MAX_PER_PAGE = 100
 
@@ -410,24 +408,14 @@ def _valid(today: date) -> list[ColumnElement[bool]]:
     return [RegisterEntry.valid_from <= today, RegisterEntry.valid_until >= today]
 
 
-def _beginning(word: str) -> Select:
-    """The programmes with a word that begins with `word`."""
-    prefix = func.lower(literal(word))
-    return select(RegisterWord.programme_id).where(RegisterWord.word >= prefix, RegisterWord.word < prefix + LAST)
-
-
 def _conditions(filters: Filters, postgresql: bool = False) -> list[ColumnElement[bool]]:
     """The visitor's filters on `register_entries`. Each word of the search must begin a word of the entry (its
-    title, provider name or short name): a range of `register_words`' key, lowered by the database's lower() as
-    the entries' words are; words are bound values, so nothing typed is syntax, and punctuation only separates.
-    On PostgreSQL the programmes so found are an array, whose entries are sought by primary key: with a
-    set instead, the planner prefers to read every entry and hash the matches."""
+    title, provider name or short name; services.word_search)."""
     conditions = []
-    words = [_beginning(word) for word in words_of(filters.search)[:MAX_WORDS]]
-    if words:
-        found = words[0] if len(words) == 1 else intersect(*words)
-        conditions.append(RegisterEntry.programme_id == any_(func.array(found.scalar_subquery())) if postgresql
-                          else RegisterEntry.programme_id.in_(found))
+    words = word_search.each_word_begins(filters.search, RegisterWord, RegisterEntry.programme_id,
+                                         postgresql=postgresql)
+    if words is not None:
+        conditions.append(words)
     if filters.field:
         conditions.append(RegisterEntry.field_code == filters.field)
     if filters.level is not None:
