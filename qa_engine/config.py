@@ -98,10 +98,13 @@ class Defaults:
     OFFICER_HOURLY_RATE = 45
     COST_CURRENCY = "EUR"
     OFFICER_MINUTES: dict[str, int] = {}
-    # How old the analytics page's figures may be: a year at 50,000 programmes takes the database about a second to
+    # How old the analytics page's figures may be: a year at 50,000 programmes takes the database 0.3 to 0.7 s to
     # read, so each worker keeps a period's figures this long (the page says when they were computed and offers to
-    # recompute them). 0 computes them at every view. The CSV tables and the period summary are always computed.
+    # recompute them). 0 computes them at every view. For ANALYTICS_STALE_FOR past that age a page still shows them,
+    # saying newer ones are on their way, and the worker computes them again once that page is sent; later, the
+    # page waits for new figures. The CSV tables and the period summary are always computed.
     ANALYTICS_MAX_AGE = timedelta(minutes=5)
+    ANALYTICS_STALE_FOR = timedelta(hours=1)
     # PDF reports: REPORT_LOGO is a PNG or SVG inside the static folder (e.g. "img/logo.svg"), REPORT_CONTACT the
     # address for appeals and questions printed on letters; REPORTS_DIR (default instance/reports) keeps the reports
     # issued with decisions, as issued: back it up with the database.

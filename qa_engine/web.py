@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request
@@ -15,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from qa_engine.db import utcnow
 from qa_engine.extensions import babel, csrf, limiter, login_manager, select_locale
 from qa_engine.services import audit, passwords
 from qa_engine.services.reviews import RubricChanged
@@ -76,11 +78,13 @@ def warm_caches(app: Flask) -> None:
     """With WARM_CACHES, fill the per-process caches before the worker serves (see config.Defaults)."""
     if not app.config["WARM_CACHES"]:
         return
-    from qa_engine.services import proposals
+    from qa_engine.services import analytics, proposals
 
     with app.extensions["qa_engine.db"].new_session() as session:
         held = proposals.warm_near_duplicates(session)
-    log.info("near-duplicate check: %d accredited programmes read", held)
+        log.info("near-duplicate check: %d accredited programmes read", held)
+        year = analytics.Period.year_to(date.today())  # what the analytics page shows first
+        analytics.refresh(session, year, analytics.cost_settings(app.config), now=utcnow())
 
 
 def init_extensions(app: Flask) -> None:

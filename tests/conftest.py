@@ -41,6 +41,7 @@ TEST_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "SERVER_NAME": "localhost",
     "ANALYTICS_MAX_AGE": 0,  # every test reads its own data's figures; tests/test_analytics.py tests the snapshots
+    "ANALYTICS_STALE_FOR": 0,
 }
 
 

@@ -270,7 +270,7 @@ def test_analytics_page_shows_tables_charts_and_the_cost_basis(app, session, wor
 def test_the_page_keeps_a_periods_figures_up_to_their_age_and_computes_them_again_when_asked(
         make_app, session, world, client_for) -> None:  # noqa: ANN001
     histories(world, 3)
-    analytics._snapshots.clear()
+    analytics.forget_snapshots()
     app = make_app(ANALYTICS_MAX_AGE=300)  # the default: five minutes
     url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
 
@@ -291,7 +291,7 @@ def test_the_page_keeps_a_periods_figures_up_to_their_age_and_computes_them_agai
 
 def test_a_snapshot_is_reused_until_it_is_max_age_old_and_then_computed_again(session, world) -> None:  # noqa: ANN001
     histories(world, 3)
-    analytics._snapshots.clear()
+    analytics.forget_snapshots()
     start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
     def at(minutes: int) -> analytics.Snapshot:
@@ -303,6 +303,62 @@ def test_a_snapshot_is_reused_until_it_is_max_age_old_and_then_computed_again(se
     with pytest.raises(analytics.NotAllowed):
         analytics.snapshot(session, world.designer.actor, PERIOD, analytics.cost_settings({}),
                            max_age=timedelta(minutes=5), now=start)
+
+
+def test_past_their_age_figures_are_shown_while_one_caller_computes_them_again(session, world) -> None:  # noqa: ANN001
+    histories(world, 3)
+    analytics.forget_snapshots()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    settings = analytics.cost_settings({})
+
+    def at(minutes: int) -> analytics.Snapshot:
+        return analytics.snapshot(session, world.officer.actor, PERIOD, settings, max_age=timedelta(minutes=5),
+                                  stale_for=timedelta(minutes=60), now=start + timedelta(minutes=minutes))
+
+    first = at(0)
+    due, meanwhile = at(5), at(6)
+    assert not first.refreshing and not first.refresh_due
+    assert due.analytics is first.analytics and due.refreshing and due.refresh_due
+    assert meanwhile.analytics is first.analytics and meanwhile.refreshing and not meanwhile.refresh_due
+    histories(world, 6, seed=11)
+    again = analytics.refresh(session, PERIOD, settings, now=start + timedelta(minutes=7))
+    assert again.analytics.stages != first.analytics.stages
+    assert at(8) is again and not again.refreshing
+    late = at(7 + 5 + 60)  # past the age and the time stale figures may be shown: computed while the caller waits
+    assert late.computed_at == start + timedelta(minutes=72) and not late.refreshing
+
+
+def test_the_page_shows_old_figures_and_computes_new_ones_once_it_is_sent(make_app, session, world) -> None:  # noqa: ANN001
+    histories(world, 3)
+    analytics.forget_snapshots()
+    app = make_app(ANALYTICS_MAX_AGE=0, ANALYTICS_STALE_FOR=3600)  # every view after the first is past the age
+    url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
+
+    def stays(page: str) -> str:
+        return page.split('id="stages-table"')[1].split("</table>")[0]
+
+    client = app.test_client()
+    sign_in(client, app, world.officer)
+    first = client.get(url).get_data(as_text=True)
+    histories(world, 6, seed=11)
+    stale = client.get(url)
+    shown = stale.get_data(as_text=True)
+    assert "Newer figures are being computed" not in first
+    assert "Newer figures are being computed" in shown and stays(shown) == stays(first)
+    stale.close()  # the server has sent the page: the figures are computed again
+    assert stays(client.get(url).get_data(as_text=True)) == stays(client.get(url + "&fresh=1").get_data(as_text=True))
+    assert stays(client.get(url).get_data(as_text=True)) != stays(first)
+
+
+def test_a_worker_started_with_warm_caches_has_the_years_figures_before_its_first_page(
+        make_app, session, world) -> None:  # noqa: ANN001
+    analytics.forget_snapshots()
+    make_app()
+    assert not analytics._snapshots
+    make_app(WARM_CACHES=True)
+    (key, kept), = analytics._snapshots.items()
+    assert key[0] == Period.year_to(date.today()) == kept.analytics.period
+    assert key[1:3] == (analytics.DEFAULT_REVIEWER_RATE, analytics.DEFAULT_OFFICER_RATE)
 
 
 def test_analytics_default_to_the_year_up_to_today(app, session, world, client_for) -> None:

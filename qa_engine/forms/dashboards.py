@@ -1,7 +1,7 @@
 """The QA dashboard's and the analytics' forms: the programme list's filters, the bulk selection and the period."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -90,7 +90,7 @@ class PeriodForm(FlaskForm):
     def period(self, today: date) -> Period:
         """The period asked for: by default the year up to today."""
         end = self.end.data or today
-        return Period(self.start.data or end - timedelta(days=364), end)
+        return Period(self.start.data, end) if self.start.data else Period.year_to(end)
 
     def validate_end(self, field: DateField) -> None:
         start, end = self.start.data, field.data or date.today()

@@ -22,7 +22,7 @@ import math
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -139,6 +139,11 @@ class Period:
     start: date
     end: date
 
+    @classmethod
+    def year_to(cls, end: date) -> Period:
+        """The year up to `end` (365 days): the page's period unless another is asked for."""
+        return cls(end - timedelta(days=364), end)
+
     @property
     def bounds(self) -> tuple[datetime, datetime]:
         """The first moment of the period and the first moment after it, in UTC."""
@@ -231,6 +236,10 @@ def overview(session: Session, actor: Actor, period: Period, settings: CostSetti
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     require_overseer(actor)
+    return _compute(session, period, settings, limit)
+
+
+def _compute(session: Session, period: Period, settings: CostSettings, limit: int) -> Analytics:
     programmes, count = costs_by_programme(session, period, settings, limit=limit)
     reviewers, reviewer_count = _turnaround(session, period, limit)
     return Analytics(period, settings, stage_times(session, period), reviewers, reviewer_count, programmes, count,
@@ -239,35 +248,71 @@ def overview(session: Session, actor: Actor, period: Period, settings: CostSetti
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A period's analytics as computed at `computed_at` (UTC)."""
+    """A period's analytics as computed at `computed_at` (UTC). `refresh_due`: they are past their age and the one
+    who got them is to compute them again (`refresh`), after answering; until then others get them as they are."""
 
     analytics: Analytics
     computed_at: datetime
+    refresh_due: bool = False
+    refreshing: bool = False  # past their age, and newer figures are being computed
 
 
 SNAPSHOTS_KEPT = 32  # periods (with their settings) whose figures each process keeps
 _snapshots: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
+_refreshing: set[tuple[Any, ...]] = set()  # the keys whose figures somebody is computing again behind a page
 _snapshots_lock = threading.Lock()
 
 
 def snapshot(session: Session, actor: Actor, period: Period, settings: CostSettings, *, max_age: timedelta,
-             now: datetime, fresh: bool = False, limit: int = 50) -> Snapshot:
-    """`overview` of `period` as computed at most `max_age` before `now` by this process, or computed now (when
-    older, when `fresh`, or when the process has none).
+             now: datetime, stale_for: timedelta = timedelta(0), fresh: bool = False, limit: int = 50) -> Snapshot:
+    """`overview` of `period` as computed at most `max_age` before `now` by this process; or, up to `stale_for`
+    past that age, as computed then, marked `refreshing` (and `refresh_due` for the first caller, who is to
+    `refresh` them once the page is sent); otherwise computed now (older, `fresh`, or none kept).
 
     A period's figures read every stay, review and officer step in it (a year at 50,000 programmes: some 200,000
-    rows, 0.5 to 1 s), and they move a little with each piece of work done; an office that reads them a few minutes
-    late loses nothing, while every view, by every officer, would pay for the whole reading.
+    rows, 0.3 to 0.7 s), and they move a little with each piece of work done; an office that reads them a few
+    minutes late loses nothing, while every view, by every officer, would pay for the whole reading.
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     require_overseer(actor)
-    key = (period, settings.reviewer_rate, settings.officer_rate, tuple(sorted(settings.officer_minutes.items())),
-           settings.currency, limit)
+    key = _key(period, settings, limit)
     with _snapshots_lock:
         kept = _snapshots.get(key)
-    if kept is not None and not fresh and timedelta(0) <= now - kept.computed_at < max_age:
-        return kept
-    made = Snapshot(overview(session, actor, period, settings, limit=limit), now)
+        age = now - kept.computed_at if kept is not None else None
+        if kept is not None and age is not None and not fresh and timedelta(0) <= age < max_age + stale_for:
+            if age < max_age:
+                return kept
+            due = key not in _refreshing
+            _refreshing.add(key)
+            return replace(kept, refresh_due=due, refreshing=True)
+    return _keep(key, overview(session, actor, period, settings, limit=limit), now)
+
+
+def refresh(session: Session, period: Period, settings: CostSettings, *, now: datetime,
+            limit: int = 50) -> Snapshot:
+    """Compute `period`'s figures again and keep them (for a `refresh_due` snapshot, or to warm a worker)."""
+    key = _key(period, settings, limit)
+    try:
+        return _keep(key, _compute(session, period, settings, limit), now)
+    finally:
+        with _snapshots_lock:
+            _refreshing.discard(key)
+
+
+def forget_snapshots() -> None:
+    """Drop every period's kept figures (tests; a worker never needs to)."""
+    with _snapshots_lock:
+        _snapshots.clear()
+        _refreshing.clear()
+
+
+def _key(period: Period, settings: CostSettings, limit: int) -> tuple[Any, ...]:
+    return (period, settings.reviewer_rate, settings.officer_rate, tuple(sorted(settings.officer_minutes.items())),
+            settings.currency, limit)
+
+
+def _keep(key: tuple[Any, ...], analytics: Analytics, now: datetime) -> Snapshot:
+    made = Snapshot(analytics, now)
     with _snapshots_lock:
         _snapshots[key] = made
         _snapshots.move_to_end(key)

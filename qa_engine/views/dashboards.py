@@ -9,8 +9,21 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -116,11 +129,25 @@ def analytics_page() -> ResponseReturnValue:
     form = PeriodForm(formdata=request.args)
     if not form.validate():
         return render_template("dashboards/analytics.html", form=form, found=None, charts={}), 422
-    kept = analytics.snapshot(db.session, current_user.actor, form.period(date.today()), _cost_settings(),
-                              max_age=current_app.config["ANALYTICS_MAX_AGE"], now=utcnow(),
+    period, settings = form.period(date.today()), _cost_settings()
+    kept = analytics.snapshot(db.session, current_user.actor, period, settings,
+                              max_age=current_app.config["ANALYTICS_MAX_AGE"],
+                              stale_for=current_app.config["ANALYTICS_STALE_FOR"], now=utcnow(),
                               fresh=request.args.get("fresh") == "1")
-    return render_template("dashboards/analytics.html", form=form, found=kept.analytics, charts=_charts(kept.analytics),
-                           tables=analytics.TABLES, computed_at=kept.computed_at)
+    response = make_response(render_template("dashboards/analytics.html", form=form, found=kept.analytics,
+                                             charts=_charts(kept.analytics), tables=analytics.TABLES, kept=kept))
+    if kept.refresh_due:
+        response.call_on_close(partial(_refresh, current_app._get_current_object(), period, settings))
+    return response
+
+
+def _refresh(app: Flask, period: analytics.Period, settings: analytics.CostSettings) -> None:
+    """Compute a period's figures again once the page that showed the old ones is sent (the server closes it)."""
+    try:
+        with app.app_context(), app.extensions["qa_engine.db"].new_session() as session:
+            analytics.refresh(session, period, settings, now=utcnow())
+    except Exception:  # the page is already sent: the next view computes them instead
+        app.logger.exception("analytics: computing %s to %s again failed", period.start, period.end)
 
 
 @bp.route("/analytics.csv")
