@@ -21,8 +21,9 @@ PostgreSQL). The pages are asked for in-process through the Flask test client (n
 officer, the designer with the most programmes, the reviewer with the most submitted reviews and an anonymous
 visitor, signed in as the tests do (a login session opened by services.auth, no sign-in request). The login rate
 limiter is switched off (RATELIMIT_ENABLED = False): no page timed here is limited, but the benchmark should not
-depend on it. Each page is asked for --warmup times, then --repeat times timed one after the other. The table flags
-(!) a median over 100 ms and a 50k/1k ratio over 1.5.
+depend on it. Each page is asked for --warmup times at each size, then --repeat times at each, the sizes taking
+turns request by request (one app per size in this process), so that a burst of other work on the machine slows
+both sides of a ratio alike. The table flags (!) a median over 100 ms and a 50k/1k ratio over 1.5.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -85,11 +86,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        results = {}
-        for n in sizes:
-            url = _url(args.database_url, folder, n)
+        urls = {n: _url(args.database_url, folder, n) for n in sizes}
+        for n, url in urls.items():
             prepare(url, n, args.seed, reuse=args.reuse)
-            results[n] = measure(url, tmp, repeat=args.repeat, warmup=args.warmup, wanted=wanted, skipped=skipped)
+        results = measure(urls, tmp, repeat=args.repeat, warmup=args.warmup, wanted=wanted, skipped=skipped)
         print_table(make_url(_url(args.database_url, folder, sizes[0])).get_backend_name(), sizes, results,
                     args.repeat)
 
@@ -160,26 +160,57 @@ def _name(url: str) -> str:
 # Timing ---------------------------------------------------------------------------------------------------------
 
 
-def measure(url: str, instance: str, *, repeat: int, warmup: int, wanted: list[str],
-            skipped: list[str]) -> dict[str, Timing]:
-    """Every page's timing on the database at `url`."""
+@dataclass
+class Site:
+    """One size's database as the pages see it: the app, a signed-in client per person, the pages."""
+
+    app: Flask
+    clients: dict[str, FlaskClient]
+    pages: dict[str, tuple[str, str]]
+
+
+def measure(urls: dict[int, str], instance: str, *, repeat: int, warmup: int, wanted: list[str],
+            skipped: list[str]) -> dict[int, dict[str, Timing]]:
+    """Every page's timing at every size. The sizes take turns, request by request (in turn order reversed every
+    round), so that what else the machine does in a page's few seconds slows each size alike and the ratio holds."""
+    sites = {n: _site(url, instance) for n, url in urls.items()}
+    names = [name for name in next(iter(sites.values())).pages
+             if not (wanted and not any(w in name for w in wanted)) and not any(w in name for w in skipped)]
+    timings: dict[int, dict[str, Timing]] = {n: {} for n in sites}
+    for name in names:
+        for site in sites.values():
+            for _ in range(warmup):
+                _get(site.clients[site.pages[name][0]], site.pages[name][1])
+        seconds: dict[int, list[float]] = {n: [] for n in sites}
+        statements: dict[int, list[str]] = {}
+        with ExitStack() as stack:
+            for n, site in sites.items():
+                statements[n] = stack.enter_context(_counting(site.app))
+            for turn in range(repeat):
+                for n in (list(sites) if turn % 2 == 0 else list(reversed(sites))):
+                    who, path = sites[n].pages[name]
+                    start = time.perf_counter()
+                    _get(sites[n].clients[who], path)
+                    seconds[n].append((time.perf_counter() - start) * 1000)
+        for n in sites:
+            deciles = statistics.quantiles(seconds[n], n=10, method="inclusive")
+            timings[n][name] = Timing(statistics.median(seconds[n]), deciles[-1], len(statements[n]) / repeat)
+        print(f"  {name:<34} " + "  ".join(f"{n:,}: {timings[n][name].median:6.1f} ms" for n in sites), flush=True)
+    for site in sites.values():
+        site.app.extensions["qa_engine.db"].engine.dispose()
+    return timings
+
+
+def _site(url: str, instance: str) -> Site:
     app = create_app({"SECRET_KEY": "benchmark", "DATABASE_URL": url, "SERVER_NAME": "localhost",
                       "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"})
     app.instance_path = instance
-    database = app.extensions["qa_engine.db"]
-    with database.new_session() as session:
+    with app.extensions["qa_engine.db"].new_session() as session:
         people = bulk_seed.busiest(session)
         pages = _pages(session, people)
     clients = {who: _client(app, user) for who, user in people.items()}
     clients["public"] = app.test_client()
-    timings = {}
-    for name, (who, path) in pages.items():
-        if (wanted and not any(w in name for w in wanted)) or any(w in name for w in skipped):
-            continue
-        timings[name] = _time(app, clients[who], path, repeat=repeat, warmup=warmup)
-        print(f"  {name:<34} {timings[name].median:8.1f} ms", flush=True)
-    database.engine.dispose()
-    return timings
+    return Site(app, clients, pages)
 
 
 def _pages(session: Any, people: dict[str, User]) -> dict[str, tuple[str, str]]:
@@ -217,19 +248,6 @@ def _client(app: Flask, user: User) -> FlaskClient:
         cookie["_user_id"] = token
         cookie["_fresh"] = True
     return client
-
-
-def _time(app: Flask, client: FlaskClient, path: str, *, repeat: int, warmup: int) -> Timing:
-    for _ in range(warmup):
-        _get(client, path)
-    seconds = []
-    with _counting(app) as statements:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            _get(client, path)
-            seconds.append((time.perf_counter() - start) * 1000)
-    deciles = statistics.quantiles(seconds, n=10, method="inclusive")
-    return Timing(statistics.median(seconds), deciles[-1], len(statements) / repeat)
 
 
 def _get(client: FlaskClient, path: str) -> None:

@@ -358,7 +358,7 @@ def test_a_worker_started_with_warm_caches_has_the_years_figures_before_its_firs
     make_app(WARM_CACHES=True)
     (key, kept), = analytics._snapshots.items()
     assert key[0] == Period.year_to(date.today()) == kept.analytics.period
-    assert key[1:3] == (analytics.DEFAULT_REVIEWER_RATE, analytics.DEFAULT_OFFICER_RATE)
+    assert key[2:4] == (analytics.DEFAULT_REVIEWER_RATE, analytics.DEFAULT_OFFICER_RATE)
 
 
 def test_analytics_default_to_the_year_up_to_today(app, session, world, client_for) -> None:

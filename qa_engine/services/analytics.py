@@ -275,7 +275,7 @@ def snapshot(session: Session, actor: Actor, period: Period, settings: CostSetti
     :raises NotAllowed: unless the actor is a QA officer or an administrator.
     """
     require_overseer(actor)
-    key = _key(period, settings, limit)
+    key = _key(session, period, settings, limit)
     with _snapshots_lock:
         kept = _snapshots.get(key)
         age = now - kept.computed_at if kept is not None else None
@@ -291,7 +291,7 @@ def snapshot(session: Session, actor: Actor, period: Period, settings: CostSetti
 def refresh(session: Session, period: Period, settings: CostSettings, *, now: datetime,
             limit: int = 50) -> Snapshot:
     """Compute `period`'s figures again and keep them (for a `refresh_due` snapshot, or to warm a worker)."""
-    key = _key(period, settings, limit)
+    key = _key(session, period, settings, limit)
     try:
         return _keep(key, _compute(session, period, settings, limit), now)
     finally:
@@ -306,8 +306,10 @@ def forget_snapshots() -> None:
         _refreshing.clear()
 
 
-def _key(period: Period, settings: CostSettings, limit: int) -> tuple[Any, ...]:
-    return (period, settings.reviewer_rate, settings.officer_rate, tuple(sorted(settings.officer_minutes.items())),
+def _key(session: Session, period: Period, settings: CostSettings, limit: int) -> tuple[Any, ...]:
+    """What a period's figures are kept under: the database too, for a process that serves more than one."""
+    return (period, session.get_bind().url.render_as_string(hide_password=True), settings.reviewer_rate,
+            settings.officer_rate, tuple(sorted(settings.officer_minutes.items())),
             settings.currency, limit)
 
 
