@@ -171,6 +171,30 @@ def test_a_programme_s_words_follow_its_title_and_its_provider_s_names(app, sess
     assert found("FOREST wmc") == [made.id] and found("forest eastvale") == [] and found("orestry") == []
 
 
+def test_a_programme_s_words_carry_its_state_and_move_with_it(app, session, people) -> None:
+    from qa_engine.services import dashboards
+
+    def states(programme_id: int) -> set[str | None]:
+        work(session)  # the words' states are checked too
+        return set(session.scalars(select(ProgrammeWord.state).where(ProgrammeWord.programme_id == programme_id)))
+
+    def found(search: str, state: State) -> list[int]:
+        listed = dashboards.programme_page(session, people.officer.actor, dashboards.Filters(state=state,
+                                                                                             search=search))
+        return [row.id for row in listed.rows]
+
+    made = programme(session, people, "Sustainable Forest Management")
+    assert states(made.id) == {"submitted"}
+    assert found("forest", State.SUBMITTED) == [made.id] and found("forest", State.IN_REVIEW) == []
+    made.state = State.IN_REVIEW
+    assert states(made.id) == {"in_review"}
+    assert found("forest", State.IN_REVIEW) == [made.id] and found("forest", State.SUBMITTED) == []
+    made.title = "Urban Forestry"  # words written again take the state the programme is in
+    assert states(made.id) == {"in_review"} and found("forestry", State.IN_REVIEW) == [made.id]
+    session.execute(text("UPDATE programme_words SET state = 'rejected' WHERE word = 'urban'"))
+    assert attention_items.drift(session).misworded == [made.id]
+
+
 def test_the_dashboard_reads_the_table(app, session, people) -> None:
     from test_dashboards import reviews_settings
 

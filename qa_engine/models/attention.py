@@ -86,14 +86,18 @@ class ProgrammeTally(Base):
 
 class ProgrammeWord(Base):
     """A word of a programme's title or its provider's name or short name (lowered, split at domain.words.
-    SEPARATORS), kept by triggers on programmes and institutions (migration 20261124_1430): the QA office's lists
-    find a programme by the beginnings of its words with a seek in this key, as the register finds its entries."""
+    SEPARATORS), with the programme's state, kept by triggers on programmes and institutions (migrations
+    20261124_1430 and 20261124_1930): the QA office's lists find a programme by the beginnings of its words with a
+    seek in this key, as the register finds its entries, or in (state, word) when they show one state. A row
+    written without a state takes its programme's."""
 
     __tablename__ = "programme_words"
-    __table_args__ = (Index("ix_programme_words_programme", "programme_id"), {"sqlite_with_rowid": False})
+    __table_args__ = (Index("ix_programme_words_programme", "programme_id"),
+                      Index("ix_programme_words_state", "state", "word", "programme_id"), {"sqlite_with_rowid": False})
 
     word: Mapped[str] = mapped_column(WORD, primary_key=True)
     programme_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    state: Mapped[str | None] = mapped_column(String(30))
 
     def __repr__(self) -> str:
         return f"<ProgrammeWord {self.word!r} programme {self.programme_id}>"

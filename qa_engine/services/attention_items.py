@@ -93,9 +93,9 @@ def tallies() -> Select:
 
 
 def texts() -> Select:
-    """Each programme's id and the text its words are split from: its title, its provider's name and short name,
-    lowered by the database (as the triggers lower them)."""
-    return (select(Programme.id, func.lower(func.coalesce(Programme.title, "") + " "
+    """Each programme's id, the text its words are split from (its title, its provider's name and short name,
+    lowered by the database, as the triggers lower them) and its state."""
+    return (select(Programme.id, Programme.state, func.lower(func.coalesce(Programme.title, "") + " "
                                             + func.coalesce(Institution.name, "") + " "
                                             + func.coalesce(Institution.short_name, "")))
             .join(Institution, Institution.id == Programme.provider_id))
@@ -120,8 +120,8 @@ def rebuild(session: Session) -> int:
     session.execute(delete(ProgrammeTally))
     session.execute(insert(ProgrammeTally).from_select(["state", "programmes"], tallies()))
     session.execute(delete(ProgrammeWord))
-    words = [{"word": word, "programme_id": programme_id} for programme_id, text in session.execute(texts())
-             for word in words_of(text)]
+    words = [{"word": word, "programme_id": programme_id, "state": state.value}
+             for programme_id, state, text in session.execute(texts()) for word in words_of(text)]
     if words:
         session.execute(insert(ProgrammeWord), words)
     return session.scalar(select(func.count()).select_from(AttentionItem)) or 0
@@ -150,10 +150,12 @@ def drift(session: Session) -> Drift:
     truth = {(row[0], row[1]): tuple(row) for row in session.execute(source())}
     kept = {state: n for state, n in session.execute(select(ProgrammeTally.state, ProgrammeTally.programmes))}
     counted = {str(state): n for state, n in session.execute(tallies())}
-    indexed: dict[int, set[str]] = {}
-    for word, programme_id in session.execute(select(ProgrammeWord.word, ProgrammeWord.programme_id)):
-        indexed.setdefault(programme_id, set()).add(word)
-    spelt = {programme_id: set(words_of(text)) for programme_id, text in session.execute(texts())}
+    indexed: dict[int, set[tuple[str, str | None]]] = {}
+    for word, programme_id, state in session.execute(select(ProgrammeWord.word, ProgrammeWord.programme_id,
+                                                            ProgrammeWord.state)):
+        indexed.setdefault(programme_id, set()).add((word, state))
+    spelt = {programme_id: {(word, state.value) for word in words_of(text)}
+             for programme_id, state, text in session.execute(texts())}
     return Drift(sorted(truth.keys() - table.keys()), sorted(table.keys() - truth.keys()),
                  sorted(k for k in truth.keys() & table.keys() if truth[k] != table[k]),
                  sorted(s for s in kept.keys() | counted.keys() if kept.get(s, 0) != counted.get(s, 0)),

@@ -334,7 +334,7 @@ def _filtered(query: Select, filters: Filters, *, postgresql: bool) -> Select:
     if filters.level is not None:
         query = query.where(Programme.eqf_level == filters.level)
     if filters.search.strip():
-        query = query.where(matching(filters.search, postgresql=postgresql))
+        query = query.where(matching(filters.search, postgresql=postgresql, state=filters.state))
     return query
 
 

@@ -43,9 +43,10 @@ def recent(session: Session, actor: Actor, *, states: tuple[State, ...] = (), li
     return list(session.scalars(query))
 
 
-def matching(search: str, *, postgresql: bool = False) -> ColumnElement[bool]:
+def matching(search: str, *, postgresql: bool = False, state: State | None = None) -> ColumnElement[bool]:
     """Each word of `search` begins a word of the programme's title or its provider's name or short name (any
-    case; punctuation only separates; services.word_search). A search without a word (only punctuation) matches
-    every programme."""
-    words = word_search.each_word_begins(search, ProgrammeWord, Programme.id, postgresql=postgresql)
+    case; punctuation only separates; services.word_search), and the programme is in `state` if one is given. A
+    search without a word (only punctuation) matches every programme (the caller filters by state itself)."""
+    words = word_search.each_word_begins(search, ProgrammeWord, Programme.id, postgresql=postgresql,
+                                         state=state.value if state else None)
     return true() if words is None else words
