@@ -267,15 +267,20 @@ def test_analytics_page_shows_tables_charts_and_the_cost_basis(app, session, wor
     assert "2025-12" in page.split('id="months-table"')[1]
 
 
+YEAR_PAGE = "/qa/analytics?from=2025-01-01&to=2025-12-31"
+
+
+def stays(page: str) -> str:
+    """The analytics page's table of stage times."""
+    return page.split('id="stages-table"')[1].split("</table>")[0]
+
+
 def test_the_page_keeps_a_periods_figures_up_to_their_age_and_computes_them_again_when_asked(
         make_app, session, world, client_for) -> None:  # noqa: ANN001
     histories(world, 3)
     analytics.forget_snapshots()
     app = make_app(ANALYTICS_MAX_AGE=300)  # the default: five minutes
-    url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
-
-    def stays(page: str) -> str:
-        return page.split('id="stages-table"')[1].split("</table>")[0]
+    url = YEAR_PAGE
 
     client = app.test_client()
     sign_in(client, app, world.officer)
@@ -332,10 +337,7 @@ def test_the_page_shows_old_figures_and_computes_new_ones_once_it_is_sent(make_a
     histories(world, 3)
     analytics.forget_snapshots()
     app = make_app(ANALYTICS_MAX_AGE=0, ANALYTICS_STALE_FOR=3600)  # every view after the first is past the age
-    url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
-
-    def stays(page: str) -> str:
-        return page.split('id="stages-table"')[1].split("</table>")[0]
+    url = YEAR_PAGE
 
     client = app.test_client()
     sign_in(client, app, world.officer)
@@ -441,7 +443,7 @@ def test_an_administrator_reads_the_analytics(app, session, world, client_for) -
 def test_the_analytics_page_issues_the_same_statements_at_10_and_60_programmes(app, session, world,
                                                                               client_for) -> None:
     client = client_for(world.officer)
-    url = "/qa/analytics?from=2025-01-01&to=2025-12-31"
+    url = YEAR_PAGE
     client.get(url)  # warm up
     histories(world, 10, seed=1)
     at_10 = count_statements(app, client, url)
