@@ -331,6 +331,9 @@ def test_past_their_age_figures_are_shown_while_one_caller_computes_them_again(s
     assert at(8) is again and not again.refreshing
     late = at(7 + 5 + 60)  # past the age and the time stale figures may be shown: computed while the caller waits
     assert late.computed_at == start + timedelta(minutes=72) and not late.refreshing
+    assert at(77).refresh_due  # and this caller's page is never sent: no refresh behind it
+    assert not at(78).refresh_due and not at(77 + 5 + 60).refreshing  # computed while waiting, in the end
+    assert at(142 + 5).refresh_due  # new figures: the next view past their age asks for a refresh again
 
 
 def test_the_page_shows_old_figures_and_computes_new_ones_once_it_is_sent(make_app, session, world) -> None:  # noqa: ANN001

@@ -294,7 +294,7 @@ def refresh(session: Session, period: Period, settings: CostSettings, *, now: da
     key = _key(session, period, settings, limit)
     try:
         return _keep(key, _compute(session, period, settings, limit), now)
-    finally:
+    finally:  # kept or failed, the next view past their age may ask again
         with _snapshots_lock:
             _refreshing.discard(key)
 
@@ -316,6 +316,7 @@ def _key(session: Session, period: Period, settings: CostSettings, limit: int) -
 def _keep(key: tuple[Any, ...], analytics: Analytics, now: datetime) -> Snapshot:
     made = Snapshot(analytics, now)
     with _snapshots_lock:
+        _refreshing.discard(key)  # new figures: whoever shows these past their age refreshes them again
         _snapshots[key] = made
         _snapshots.move_to_end(key)
         while len(_snapshots) > SNAPSHOTS_KEPT:
