@@ -175,7 +175,7 @@ def measure(urls: dict[int, str], instance: str, *, repeat: int, warmup: int, wa
     round), so that what else the machine does in a page's few seconds slows each size alike and the ratio holds."""
     sites = {n: _site(url, instance) for n, url in urls.items()}
     names = [name for name in next(iter(sites.values())).pages
-             if not (wanted and not any(w in name for w in wanted)) and not any(w in name for w in skipped)]
+             if (not wanted or any(w in name for w in wanted)) and not any(w in name for w in skipped)]
     timings: dict[int, dict[str, Timing]] = {n: {} for n in sites}
     for name in names:
         for site in sites.values():
