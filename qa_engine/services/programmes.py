@@ -48,5 +48,5 @@ def matching(search: str, *, postgresql: bool = False, state: State | None = Non
     case; punctuation only separates; services.word_search), and the programme is in `state` if one is given. A
     search without a word (only punctuation) matches every programme (the caller filters by state itself)."""
     words = word_search.each_word_begins(search, ProgrammeWord, Programme.id, postgresql=postgresql,
-                                         state=state.value if state else None)
+                                         among=None if state is None else ProgrammeWord.state == state.value)
     return true() if words is None else words
